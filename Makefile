@@ -1,0 +1,50 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   the main job: release notebooks, grade the bundled sample class, feedback + report
+#   make test   the whole test suite (unit, reference-vs-PyTorch, buggy catalogues, nbval, end to end)
+# Both create the virtual environment in .venv first if it is missing or out of date.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+DEMO   ?= build/demo-course
+JOBS   ?= 2
+
+.PHONY: venv demo test test-fast bench lab clean help
+
+help:
+	@echo "make demo   - run the instructor pipeline on the bundled sample class (into $(DEMO))"
+	@echo "make test   - run the whole test suite"
+	@echo "make lab    - open the released notebooks in JupyterLab"
+	@echo "make bench  - run the benchmark scripts (prints ratios, asserts nothing)"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@echo ">> setting up the virtual environment in $(VENV) (first time: about 1-2 minutes)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+	@echo ">> environment ready"
+
+demo: $(STAMP)
+	@echo ">> running the whole instructor pipeline on the bundled sample class in $(DEMO)"
+	$(VENV)/bin/labgrade demo --course $(DEMO) --fresh
+
+test: $(STAMP)
+	@echo ">> running the test suite ($(JOBS) workers)"
+	$(PY) -m pytest -n $(JOBS) --dist loadscope tests notebooks --nbval-lax --nbval-current-env
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -n $(JOBS) --dist loadscope tests -m "not slow"
+
+bench: $(STAMP)
+	@for f in benchmarks/bench_*.py; do echo ">> $$f"; $(PY) $$f || exit 1; done
+
+lab: $(STAMP)
+	$(VENV)/bin/labgrade release --course $(DEMO)
+	cd $(DEMO)/release && ../../../$(VENV)/bin/jupyter lab
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,21 @@
+"""Shared fixtures: every device the machine has, float dtypes, seeded generators."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from labkit.device import available_devices
+
+DEVICES = available_devices()
+
+
+@pytest.fixture(params=DEVICES, ids=lambda d: d.type)
+def device(request) -> torch.device:
+    """The CPU, and CUDA too when present: the same test runs on both."""
+    return request.param
+
+
+@pytest.fixture
+def gen():
+    """A seeded CPU generator (draw on the CPU, then move: the same numbers on every device)."""
+    return torch.Generator().manual_seed(1234)
