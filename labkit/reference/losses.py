@@ -1,4 +1,117 @@
-"""Reference implementations: losses (work in progress; filled in by its issue)."""
+"""Losses with their gradients: each returns ``(loss, dinput)``, ``loss`` a 0-d tensor.
+
+All are means (over the batch, or over every element for the regression and binary losses), so
+they match ``torch.nn.functional`` with its default ``reduction="mean"``; the multiclass hinge is
+the Weston-Watkins sum over wrong classes averaged over the batch (torch's ``multi_margin_loss``
+also divides by C).
+
+Example
+-------
+>>> scores = torch.randn(8, 10); y = torch.randint(0, 10, (8,))
+>>> loss, dscores = softmax_cross_entropy(scores, y)   # loss ~ ln 10 for small scores
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+import torch
+
+__all__ = [
+    "mse_loss",
+    "l1_loss",
+    "softmax",
+    "log_softmax",
+    "softmax_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "multiclass_hinge_loss",
+]
+
+
+def _same_shape(pred: torch.Tensor, target: torch.Tensor) -> None:
+    if pred.shape != target.shape:
+        raise ValueError(f"pred and target must have the same shape, got {tuple(pred.shape)} and {tuple(target.shape)}")
+
+
+def mse_loss(pred: torch.Tensor, target: torch.Tensor):
+    """``L = mean((pred - target)²)`` over all elements; ``dpred = 2 (pred - target) / numel``."""
+    _same_shape(pred, target)
+    diff = pred - target
+    return (diff * diff).mean(), 2.0 * diff / diff.numel()
+
+
+def l1_loss(pred: torch.Tensor, target: torch.Tensor):
+    """``L = mean(|pred - target|)``; ``dpred = sign(pred - target) / numel`` (sign(0) = 0)."""
+    _same_shape(pred, target)
+    diff = pred - target
+    return diff.abs().mean(), torch.sign(diff) / diff.numel()
+
+
+def log_softmax(scores: torch.Tensor) -> torch.Tensor:
+    """Row-wise ``s - max(s) - log(sum(exp(s - max(s))))``: stable for any finite scores. ``(N, C)``."""
+    shifted = scores - scores.max(dim=1, keepdim=True).values
+    return shifted - torch.log(torch.exp(shifted).sum(dim=1, keepdim=True))
+
+
+def softmax(scores: torch.Tensor) -> torch.Tensor:
+    """Row-wise stable softmax ``(N, C) -> (N, C)``."""
+    return torch.exp(log_softmax(scores))
+
+
+def _targets_as_probs(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    n, c = scores.shape
+    if y.dim() == 1:
+        if y.dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
+            raise TypeError("class ids y must be an integer tensor (int64); soft labels must be (N, C)")
+        if y.shape[0] != n:
+            raise ValueError(f"y has {y.shape[0]} labels for {n} rows of scores")
+        if y.numel() and (int(y.min()) < 0 or int(y.max()) >= c):
+            raise ValueError(f"class ids must lie in [0, {c - 1}], got min {int(y.min())} max {int(y.max())}")
+        return torch.nn.functional.one_hot(y.long(), c).to(scores.dtype)
+    if y.shape != scores.shape:
+        raise ValueError(f"soft labels y must have the shape of scores {tuple(scores.shape)}, got {tuple(y.shape)}")
+    return y.to(scores.dtype)
+
+
+def softmax_cross_entropy(scores: torch.Tensor, y: torch.Tensor):
+    """Softmax cross-entropy averaged over the batch.
+
+    ``scores`` ``(N, C)``; ``y`` either ``(N,)`` int64 class ids or ``(N, C)`` probabilities.
+    ``L = -(1/N) Σ_n Σ_c y_nc log softmax(s_n)_c``; ``dscores = (softmax(s) - y) / N`` (for soft
+    labels whose rows sum to 1; in general ``(softmax(s)·Σ_c y_nc - y) / N``).
+    """
+    if scores.dim() != 2:
+        raise ValueError(f"scores must be (N, C), got shape {tuple(scores.shape)}")
+    n = scores.shape[0]
+    target = _targets_as_probs(scores, y)  # (N, C)
+    logp = log_softmax(scores)
+    loss = -(target * logp).sum() / n
+    dscores = (torch.exp(logp) * target.sum(dim=1, keepdim=True) - target) / n
+    return loss, dscores
+
+
+def binary_cross_entropy_with_logits(s: torch.Tensor, y: torch.Tensor):
+    """``L = mean(max(s, 0) - s·y + log(1 + exp(-|s|)))`` (the stable form); ``ds = (σ(s) - y) / numel``."""
+    _same_shape(s, y)
+    y = y.to(s.dtype)
+    loss = (s.clamp(min=0) - s * y + torch.log1p(torch.exp(-s.abs()))).mean()
+    return loss, (torch.sigmoid(s) - y) / s.numel()
+
+
+def multiclass_hinge_loss(scores: torch.Tensor, y: torch.Tensor, margin: float = 1.0):
+    """Weston-Watkins hinge: ``L = (1/N) Σ_n Σ_{j≠y_n} max(0, s_nj - s_ny + margin)``.
+
+    ``dscores[n, j] = 1/N`` for every wrong class with a positive margin term (0 at the hinge), and
+    ``dscores[n, y_n] = -(count of those)/N``.
+    """
+    if scores.dim() != 2:
+        raise ValueError(f"scores must be (N, C), got shape {tuple(scores.shape)}")
+    if y.dim() != 1 or y.shape[0] != scores.shape[0]:
+        raise ValueError(f"y must be (N,) class ids for scores {tuple(scores.shape)}, got {tuple(y.shape)}")
+    n = scores.shape[0]
+    y = y.long()
+    correct = scores.gather(1, y[:, None])  # (N, 1)
+    margins = (scores - correct + margin).clamp(min=0)
+    margins.scatter_(1, y[:, None], 0.0)  # the correct class contributes nothing
+    loss = margins.sum() / n
+    active = (margins > 0).to(scores.dtype)
+    dscores = active.clone()
+    dscores.scatter_(1, y[:, None], -active.sum(dim=1, keepdim=True))
+    return loss, dscores / n
