@@ -32,16 +32,19 @@ import torch
 
 from ..gradcheck import rel_error
 
-__all__ = ["TOL", "SubCheck", "CheckResult", "Check", "SubCheckContext", "as_plain_tensor", "StudentError"]
+__all__ = ["TOL", "GRAD_H", "SubCheck", "CheckResult", "Check", "SubCheckContext", "as_plain_tensor", "StudentError"]
 
 # Every tolerance a check uses, in one place.
 TOL = {
     "value": 1e-9,  # float64 values against the reference
     "value32": 1e-5,  # float32 values against the reference (computed in float64)
-    "grad_numeric": 1e-7,  # analytic gradient against centred differences (float64, h = 1e-6)
+    "grad_numeric": 1e-6,  # analytic gradient against centred differences (float64, h = GRAD_H)
     "numgrad": 1e-7,  # a numerical-gradient routine against the exact gradient
     "exact": 0.0,  # must be identical
 }
+
+
+GRAD_H = 1e-5  # the step of the checks' centred differences (exact for functions linear in the entry)
 
 
 class StudentError(Exception):

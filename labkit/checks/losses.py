@@ -37,11 +37,26 @@ def _rel(a: float, b: float) -> float:
     return 0.0 if den == 0 else abs(a - b) / den
 
 
+HINTS = {
+    "mse_loss": ("loss = mean((pred - target)**2) over every element",
+                 "dpred = 2 * (pred - target) / pred.numel()"),
+    "l1_loss": ("loss = mean(|pred - target|) over every element", "dpred = sign(pred - target) / pred.numel()"),
+    "softmax_cross_entropy": ("loss = -(1/N) * sum_n sum_c y_nc * log_softmax(s_n)_c",
+                              "dscores = (softmax(s) - y) / N, with y as one-hot rows or the given probabilities"),
+    "binary_cross_entropy_with_logits": ("loss = mean(max(s, 0) - s*y + log(1 + exp(-|s|)))",
+                                         "ds = (sigmoid(s) - y) / s.numel()"),
+    "multiclass_hinge_loss": ("loss = (1/N) * sum_n sum_{j != y_n} max(0, s_nj - s_ny + margin)",
+                              "dscores: 1/N for each wrong class with a positive margin term, and minus the count "
+                              "of those in the correct class column"),
+}
+
+
 def _value_and_grad_subchecks(c, student, reference, name, cases, grad_symbol, loss_diag, grad_diag,
                               weight=2.0, label=""):
     """Two sub-checks: the loss value and the gradient against the reference over ``cases``."""
     suffix = f" {label}" if label else ""
-    with c.sub(f"loss value matches the reference{suffix}", weight=weight, tol=TOL["value"]) as s:
+    hint_loss, hint_grad = HINTS[name]
+    with c.sub(f"loss value matches the reference{suffix}", weight=weight, tol=TOL["value"], hint=hint_loss) as s:
         worst, ratios, diffs = 0.0, [], []
         for args, kw in cases:
             got, _ = _run(c, student, name, args, kw)
@@ -50,7 +65,8 @@ def _value_and_grad_subchecks(c, student, reference, name, cases, grad_symbol, l
             ratios.append(got / want if want else float("nan"))
             diffs.append(got - want)
         s.measure(worst, diagnoses=loss_diag(cases, ratios, diffs))
-    with c.sub(f"{grad_symbol} matches the reference{suffix}", weight=weight, tol=TOL["value"]) as s:
+    with c.sub(f"{grad_symbol} matches the reference{suffix}", weight=weight, tol=TOL["value"],
+               hint=hint_grad) as s:
         worst, grads = 0.0, []
         for args, kw in cases:
             _, got = _run(c, student, name, args, kw)
@@ -210,11 +226,14 @@ def multiclass_hinge_loss(student: Callable, *, points: float = 1.0, seed: int =
     _value_and_grad_subchecks(c, student, R.multiclass_hinge_loss, "multiclass_hinge_loss", cases, "dscores",
                               loss_diag, grad_diag)
     with c.sub("honours the margin argument (margin = 2.5)", weight=1, tol=TOL["value"],
-               hint="use the margin parameter instead of a hard-coded 1") as s:
+               hint="with margin=2.5 the loss or its gradient differs from the reference") as s:
         (sc, y), _ = cases[0]
         got_l, got_g = _run(c, student, "multiclass_hinge_loss", (sc, y), {"margin": 2.5})
         want_l, want_g = R.multiclass_hinge_loss(sc, y, margin=2.5)
-        s.measure(max(_rel(got_l, float(want_l)), rel_error(got_g, want_g)))
+        one_l = float(R.multiclass_hinge_loss(sc, y, margin=1.0)[0])
+        s.measure(max(_rel(got_l, float(want_l)), rel_error(got_g, want_g)),
+                  diagnoses=[(_rel(got_l, one_l) < 1e-9, "the result is the one for margin=1: use the margin "
+                                                         "parameter instead of a hard-coded 1")])
     (s_, y_), _ = cases[1]
     check_no_inplace(c, student, (s_.clone(), y_.clone()), weight=0.5)
     check_dtype_kept(c, student, (s_.float(), y_), select=lambda r: r[1:2], weight=0.5)

@@ -1,4 +1,219 @@
-"""Reference implementations: activations (work in progress; filled in by its issue)."""
+"""Activation functions as layers: ``*_forward(x) -> (out, cache)``, ``*_backward(dout, cache)``.
+
+Element-wise activations keep the shape of ``x``. Derivatives at the kink ``x = 0`` follow PyTorch's
+autograd: ``relu'(0) = 0``, ``leaky_relu'(0) = negative_slope``, ``elu'(0) = alpha``, and PReLU
+takes the negative branch (slope ``alpha``) at 0.
+
+Example
+-------
+>>> x = torch.randn(4, 5)
+>>> out, cache = relu_forward(x)
+>>> dx = relu_backward(torch.ones_like(out), cache)      # 1 where x > 0, else 0
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+import torch
+
+__all__ = [
+    "sigmoid_forward",
+    "sigmoid_backward",
+    "tanh_forward",
+    "tanh_backward",
+    "relu_forward",
+    "relu_backward",
+    "leaky_relu_forward",
+    "leaky_relu_backward",
+    "elu_forward",
+    "elu_backward",
+    "prelu_forward",
+    "prelu_backward",
+    "maxout_forward",
+    "maxout_backward",
+]
+
+
+def _require_float_tensor(name: str, value) -> None:
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if not value.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
+
+
+def _require_like(name: str, value: torch.Tensor, x: torch.Tensor) -> None:
+    if value.dtype != x.dtype or value.device != x.device:
+        raise TypeError(
+            f"{name} must have the dtype and device of x ({x.dtype}, {x.device}), got ({value.dtype}, {value.device})"
+        )
+
+
+def _require_number(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+
+
+# ----------------------------------------------------------------------------------------- sigmoid
+def sigmoid_forward(x: torch.Tensor):
+    """``σ(x) = 1 / (1 + exp(-x))``, computed without overflow.
+
+    With ``e = exp(-|x|)`` (never larger than 1): ``σ(x) = 1/(1+e)`` for ``x >= 0`` and ``e/(1+e)``
+    for ``x < 0``, finite for any finite ``x``. Returns ``out`` shaped like ``x`` and the cache ``out``.
+    """
+    _require_float_tensor("x", x)
+    e = torch.exp(-x.abs())
+    out = torch.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return out, out
+
+
+def sigmoid_backward(dout: torch.Tensor, cache):
+    """``dx = dout · σ(x) (1 - σ(x))``."""
+    out = cache
+    return dout * out * (1.0 - out)
+
+
+# -------------------------------------------------------------------------------------------- tanh
+def tanh_forward(x: torch.Tensor):
+    """``tanh(x) = (e^x - e^-x) / (e^x + e^-x) = 2σ(2x) - 1``; the cache is ``out``."""
+    _require_float_tensor("x", x)
+    out = torch.tanh(x)
+    return out, out
+
+
+def tanh_backward(dout: torch.Tensor, cache):
+    """``dx = dout · (1 - tanh(x)²)``."""
+    out = cache
+    return dout * (1.0 - out * out)
+
+
+# -------------------------------------------------------------------------------------------- relu
+def relu_forward(x: torch.Tensor):
+    """``relu(x) = max(0, x)``; the cache is ``x``."""
+    _require_float_tensor("x", x)
+    return x.clamp(min=0), x
+
+
+def relu_backward(dout: torch.Tensor, cache):
+    """``dx = dout · 1[x > 0]`` (so ``relu'(0) = 0``)."""
+    x = cache
+    return dout * (x > 0).to(dout.dtype)
+
+
+# ---------------------------------------------------------------------------------------- leaky relu
+def leaky_relu_forward(x: torch.Tensor, negative_slope: float = 0.01):
+    """``leaky_relu(x) = x`` for ``x > 0``, ``negative_slope · x`` otherwise."""
+    _require_float_tensor("x", x)
+    _require_number("negative_slope", negative_slope)
+    out = torch.where(x > 0, x, negative_slope * x)
+    return out, (x, negative_slope)
+
+
+def leaky_relu_backward(dout: torch.Tensor, cache):
+    """``dx = dout`` where ``x > 0``, ``negative_slope · dout`` where ``x <= 0``."""
+    x, negative_slope = cache
+    return torch.where(x > 0, dout, negative_slope * dout)
+
+
+# --------------------------------------------------------------------------------------------- elu
+def elu_forward(x: torch.Tensor, alpha: float = 1.0):
+    """``elu(x) = x`` for ``x > 0``, ``alpha · (exp(x) - 1)`` otherwise (``expm1``, accurate near 0)."""
+    _require_float_tensor("x", x)
+    _require_number("alpha", alpha)
+    neg = alpha * torch.expm1(x.clamp(max=0))  # clamp: no overflow in the branch that is not taken
+    out = torch.where(x > 0, x, neg)
+    return out, (x, alpha)
+
+
+def elu_backward(dout: torch.Tensor, cache):
+    """``dx = dout`` where ``x > 0``, ``alpha · exp(x) · dout`` where ``x <= 0`` (so ``elu'(0) = alpha``)."""
+    x, alpha = cache
+    return torch.where(x > 0, dout, alpha * torch.exp(x.clamp(max=0)) * dout)
+
+
+# -------------------------------------------------------------------------------------------- prelu
+def _alpha_view(x: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """``alpha`` shaped to broadcast against ``x``: ``(1,)`` as is, ``(C,)`` as ``(1, C, 1, ...)``."""
+    if alpha.numel() == 1:
+        return alpha
+    return alpha.reshape((1, -1) + (1,) * (x.dim() - 2))
+
+
+def prelu_forward(x: torch.Tensor, alpha: torch.Tensor):
+    """Parametric ReLU: ``out = x`` for ``x > 0``, ``alpha_c · x`` otherwise.
+
+    Inputs: ``x`` ``(N, C)`` or ``(N, C, H, W)`` (any ``(N, C, ...)``); ``alpha`` ``(1,)`` shared by
+    every unit, or ``(C,)`` one slope per channel (dim 1 of ``x``), as ``torch.nn.PReLU``.
+    Returns ``out`` shaped like ``x`` and the cache ``(x, alpha)``.
+    """
+    _require_float_tensor("x", x)
+    _require_float_tensor("alpha", alpha)
+    _require_like("alpha", alpha, x)
+    if alpha.dim() != 1:
+        raise ValueError(f"alpha must be 1-D, (1,) or (C,), got shape {tuple(alpha.shape)}")
+    if alpha.numel() != 1:
+        if x.dim() < 2 or x.shape[1] != alpha.numel():
+            raise ValueError(
+                f"alpha of shape {tuple(alpha.shape)} needs x of shape (N, {alpha.numel()}, ...), got {tuple(x.shape)}"
+            )
+    a = _alpha_view(x, alpha)
+    out = torch.where(x > 0, x, a * x)
+    return out, (x, alpha)
+
+
+def prelu_backward(dout: torch.Tensor, cache):
+    """Gradients of PReLU: ``(dx, dalpha)``.
+
+    ``dx = dout`` where ``x > 0``, ``alpha_c · dout`` elsewhere;
+    ``dalpha_c = Σ_{units of channel c with x <= 0} dout · x`` (summed over every unit when shared),
+    shaped like ``alpha``.
+    """
+    x, alpha = cache
+    a = _alpha_view(x, alpha)
+    positive = x > 0
+    dx = torch.where(positive, dout, a * dout)
+    contrib = torch.where(positive, torch.zeros_like(x), dout * x)  # d out / d alpha · dout
+    if alpha.numel() == 1:
+        dalpha = contrib.sum().reshape(1)
+    else:
+        dims = [d for d in range(x.dim()) if d != 1]
+        dalpha = contrib.sum(dim=dims)  # (C,)
+    return dx, dalpha
+
+
+# ------------------------------------------------------------------------------------------- maxout
+def maxout_forward(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor):
+    """Maxout of ``k`` affine pieces: ``out[n, m] = max_j (x[n] · w[j, m] + b[j, m])``.
+
+    Inputs: ``x`` ``(N, D)``, ``w`` ``(k, M, D)``, ``b`` ``(k, M)``. Returns ``out`` ``(N, M)`` and a
+    cache holding the one-hot choice of the first maximal piece, ``(N, k, M)``.
+    """
+    for name, t in (("x", x), ("w", w), ("b", b)):
+        _require_float_tensor(name, t)
+    _require_like("w", w, x)
+    _require_like("b", b, x)
+    if x.dim() != 2 or w.dim() != 3 or b.dim() != 2:
+        raise ValueError(
+            f"expected x (N, D), w (k, M, D), b (k, M); got {tuple(x.shape)}, {tuple(w.shape)}, {tuple(b.shape)}"
+        )
+    if w.shape[2] != x.shape[1] or b.shape != w.shape[:2]:
+        raise ValueError(
+            f"shape mismatch: x is {tuple(x.shape)} (N, D), w is {tuple(w.shape)} (k, M, D), b is {tuple(b.shape)} (k, M)"
+        )
+    z = torch.einsum("nd,kmd->nkm", x, w) + b  # (N, D) x (k, M, D) -> (N, k, M)
+    out = z.max(dim=1).values  # (N, M)
+    is_max = z == out.unsqueeze(1)  # (N, k, M), True for every maximal piece
+    first = is_max & (is_max.cumsum(dim=1) == 1)  # only the first maximal piece of each (n, m)
+    return out, (x, w, first)
+
+
+def maxout_backward(dout: torch.Tensor, cache):
+    """Gradients of maxout: ``(dx, dw, db)``, all routed through the chosen piece.
+
+    With ``g[n, j, m] = dout[n, m] · 1[j is the first maximal piece]``:
+    ``dx = Σ_{j,m} g[n,j,m] w[j,m]`` ``(N, D)``; ``dw[j,m] = Σ_n g[n,j,m] x[n]`` ``(k, M, D)``;
+    ``db = Σ_n g`` ``(k, M)``.
+    """
+    x, w, first = cache
+    g = dout.unsqueeze(1) * first.to(dout.dtype)  # (N, M) -> (N, k, M)
+    dx = torch.einsum("nkm,kmd->nd", g, w)  # (N, k, M) x (k, M, D) -> (N, D)
+    dw = torch.einsum("nkm,nd->kmd", g, x)  # (N, k, M) x (N, D) -> (k, M, D)
+    db = g.sum(dim=0)  # (k, M)
+    return dx, dw, db

@@ -1,0 +1,35 @@
+"""Plot helpers of the labs (matplotlib): every function returns a ``matplotlib.figure.Figure``.
+
+=============================  ==========================================================
+``plot_loss``                  loss per iteration + moving average, optional log axis
+``plot_accuracy``              train / validation accuracy per epoch
+``plot_layer_histograms``      one histogram per layer, mean and std in the titles
+``plot_update_ratios``         ‖Δw‖/‖w‖ per parameter over time, log axis, 1e-3 guide
+``plot_schedule``              learning rate against the step (one or several schedules)
+``plot_trajectories``          optimizer paths over a 2-D loss surface's contours
+``plot_image_grid``            a grid of images with captions
+``plot_first_layer_weights``   first-layer filters as images
+``plot_search_results``        random-search trials on log axes, coloured by score
+=============================  ==========================================================
+
+The figures are built outside pyplot: in a notebook a returned figure shows once as the cell's
+last expression (or with ``display(fig)``); in a script call ``fig.savefig("loss.png")``.
+
+Example
+-------
+>>> from labkit import viz
+>>> fig = viz.plot_loss([2.3 * 0.99 ** t for t in range(300)], log=True)
+>>> fig.savefig("loss.png")
+"""
+from __future__ import annotations
+
+from .contours import plot_trajectories
+from .explore import activation_figure, deep_net_activations, make_schedule, optimizer_figure, schedule_figure
+from .layers import plot_first_layer_weights, plot_image_grid, plot_layer_histograms
+from .training import plot_accuracy, plot_loss, plot_schedule, plot_search_results, plot_update_ratios
+
+__all__ = [
+    "plot_loss", "plot_accuracy", "plot_layer_histograms", "plot_update_ratios", "plot_schedule",
+    "plot_trajectories", "plot_image_grid", "plot_first_layer_weights", "plot_search_results",
+    "deep_net_activations", "activation_figure", "optimizer_figure", "make_schedule", "schedule_figure",
+]
