@@ -94,11 +94,13 @@ def rel_error(a, b) -> float:
         raise ValueError(f"rel_error needs equal shapes, got {tuple(a.shape)} and {tuple(b.shape)}")
     if a.numel() == 0:
         return 0.0
+    # NaN anywhere means a broken gradient: report it as infinitely wrong rather than hiding it.
+    if torch.isnan(a).any() or torch.isnan(b).any():
+        return float("inf")
     num = (a - b).abs()
     den = torch.maximum(a.abs(), b.abs())
     ratio = torch.where(den > 0, num / torch.where(den > 0, den, torch.ones_like(den)), torch.zeros_like(den))
-    # NaN anywhere means a broken gradient: report it as infinitely wrong rather than hiding it.
-    if torch.isnan(ratio).any():
+    if torch.isnan(ratio).any():  # inf - inf
         return float("inf")
     return float(ratio.max().item())
 
