@@ -42,12 +42,9 @@ def _check_images(x, name: str = "x", channels: tuple[int, ...] | None = None) -
 
 
 def _int(value, name: str, minimum: int | None = None) -> int:
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got bool")
-    try:
-        value = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}") from None
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    value = operator.index(value)
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return value
@@ -232,9 +229,7 @@ def adjust_saturation(x: torch.Tensor, f) -> torch.Tensor:
     """
     _check_images(x, channels=(1, 3))
     f = _factor(f, x, "f")
-    if x.shape[1] == 1:
-        return x.clone()
-    return _blend(x, rgb_to_grayscale(x), f)
+    return x.clone() if x.shape[1] == 1 else _blend(x, rgb_to_grayscale(x), f)
 
 
 def color_jitter(x: torch.Tensor, brightness: float = 0, contrast: float = 0, saturation: float = 0,
@@ -273,7 +268,8 @@ def pca_lighting(x: torch.Tensor, eigvals: torch.Tensor, eigvecs: torch.Tensor, 
     eigvals = torch.as_tensor(eigvals, dtype=x.dtype, device=x.device)
     eigvecs = torch.as_tensor(eigvecs, dtype=x.dtype, device=x.device)
     if eigvals.shape != (3,) or eigvecs.shape != (3, 3):
-        raise ValueError(f"eigvals must be (3,) and eigvecs (3, 3), got {tuple(eigvals.shape)} and {tuple(eigvecs.shape)}")
+        raise ValueError(f"eigvals must be (3,) and eigvecs (3, 3), "
+                         f"got {tuple(eigvals.shape)} and {tuple(eigvecs.shape)}")
     dev = _draw_device(generator)
     alpha = torch.randn(x.shape[0], 3, generator=generator, device=dev, dtype=torch.float64) * alphastd
     alpha = alpha.to(device=x.device, dtype=x.dtype)  # (N, 3)
@@ -410,7 +406,7 @@ def cutmix(x: torch.Tensor, y: torch.Tensor, alpha: float, generator: torch.Gene
     y1, y2 = min(max(cy - bh // 2, 0), H), min(max(cy - bh // 2 + bh, 0), H)
     x1, x2 = min(max(cx - bw // 2, 0), W), min(max(cx - bw // 2 + bw, 0), W)
     x_mix = x.clone()
-    x_mix[:, :, y1:y2, x1:x2] = x[perm.to(x.device), :, y1:y2, x1:x2]
+    x_mix[:, :, y1:y2, x1:x2] = x[perm.to(x.device), :, y1:y2, x1:x2]  # the partner's pixels, same place
     lam = 1.0 - (y2 - y1) * (x2 - x1) / (H * W)
     return x_mix, lam * y + (1 - lam) * y[perm.to(y.device)], lam
 
