@@ -195,7 +195,8 @@ def maxout_forward(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor):
         )
     if w.shape[2] != x.shape[1] or b.shape != w.shape[:2]:
         raise ValueError(
-            f"shape mismatch: x is {tuple(x.shape)} (N, D), w is {tuple(w.shape)} (k, M, D), b is {tuple(b.shape)} (k, M)"
+            f"shape mismatch: x is {tuple(x.shape)} (N, D), w is {tuple(w.shape)} (k, M, D), "
+            f"b is {tuple(b.shape)} (k, M)"
         )
     z = torch.einsum("nd,kmd->nkm", x, w) + b  # (N, D) x (k, M, D) -> (N, k, M)
     out = z.max(dim=1).values  # (N, M)

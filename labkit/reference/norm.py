@@ -42,9 +42,13 @@ def _check_inputs(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, ndim
     features = x.shape[1]
     for name, t in (("gamma", gamma), ("beta", beta)):
         if t.shape != (features,):
-            raise ValueError(f"{name} must have shape ({features},) for x of shape {tuple(x.shape)}, got {tuple(t.shape)}")
+            raise ValueError(
+                f"{name} must have shape ({features},) for x of shape {tuple(x.shape)}, got {tuple(t.shape)}"
+            )
         if t.dtype != x.dtype or t.device != x.device:
-            raise TypeError(f"{name} must have the dtype and device of x ({x.dtype}, {x.device}), got ({t.dtype}, {t.device})")
+            raise TypeError(
+                f"{name} must have the dtype and device of x ({x.dtype}, {x.device}), got ({t.dtype}, {t.device})"
+            )
 
 
 # ---------------------------------------------------------------------------------------- batchnorm
@@ -78,7 +82,10 @@ def batchnorm_forward(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, 
 
     if mode == "train":
         if n < 2:
-            raise ValueError(f"batch normalisation in train mode needs more than one sample per feature, got x of shape {tuple(x.shape)}")
+            raise ValueError(
+                "batch normalisation in train mode needs more than one sample per feature "
+                f"(statistics over {n} value(s)); use mode 'eval' or a larger batch"
+            )
         mu = x.mean(dim=0)  # (N, D) -> (D,)
         xc = x - mu  # (N, D)
         var = (xc * xc).mean(dim=0)  # (D,), biased

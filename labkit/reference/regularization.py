@@ -106,6 +106,8 @@ def l1_penalty(weights, lam: float):
 
 def elastic_net_penalty(weights, l1: float, l2: float):
     """``l1_penalty(weights, l1) + l2_penalty(weights, l2)``, losses and gradients summed."""
+    _require_strength("l1", l1)
+    _require_strength("l2", l2)
     loss1, grads1 = l1_penalty(weights, l1)
     loss2, grads2 = l2_penalty(weights, l2)
     return loss1 + loss2, [g1 + g2 for g1, g2 in zip(grads1, grads2)]
