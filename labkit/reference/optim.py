@@ -10,19 +10,19 @@ Every rule follows the CS231n convention ``rule(w, dw, config=None) -> (next_w, 
 
 Each rule follows the ``torch.optim`` class named below step for step (same weight trajectory):
 
-=============== ================================= =====================================================
-rule            torch.optim                       defaults
-=============== ================================= =====================================================
-``sgd``         ``SGD``                           learning_rate 1e-2, weight_decay 0
-``sgd_momentum`` ``SGD(momentum=mu)``              + momentum 0.9
-``sgd_nesterov`` ``SGD(momentum=mu, nesterov=True)`` + momentum 0.9
-``adagrad``     ``Adagrad``                       learning_rate 1e-2, eps 1e-10, weight_decay 0
-``rmsprop``     ``RMSprop(alpha=decay_rate)``     learning_rate 1e-2, decay_rate 0.99, eps 1e-8, weight_decay 0
-``adam``        ``Adam``                          learning_rate 1e-3, beta1 0.9, beta2 0.999, eps 1e-8, weight_decay 0
-``adamw``       ``AdamW``                         as ``adam`` with weight_decay 1e-2 (decoupled)
-``nadam``       ``NAdam`` (going further)         learning_rate 2e-3, beta1 0.9, beta2 0.999, eps 1e-8, momentum_decay 4e-3
-``radam``       ``RAdam`` (going further)         learning_rate 1e-3, beta1 0.9, beta2 0.999, eps 1e-8
-=============== ================================= =====================================================
+    rule            matches torch.optim              defaults
+    --------------  -------------------------------  ------------------------------------------------
+    sgd             SGD                              learning_rate 1e-2, weight_decay 0
+    sgd_momentum    SGD(momentum=mu)                 + momentum 0.9
+    sgd_nesterov    SGD(momentum=mu, nesterov=True)  + momentum 0.9
+    adagrad         Adagrad                          learning_rate 1e-2, eps 1e-10, weight_decay 0
+    rmsprop         RMSprop(alpha=decay_rate)        learning_rate 1e-2, decay_rate 0.99, eps 1e-8,
+                                                     weight_decay 0
+    adam            Adam                             learning_rate 1e-3, beta1 0.9, beta2 0.999,
+                                                     eps 1e-8, weight_decay 0
+    adamw           AdamW                            as adam, with weight_decay 1e-2 (decoupled)
+    nadam           NAdam (going further)            learning_rate 2e-3, as adam, momentum_decay 4e-3
+    radam           RAdam (going further)            as adam
 
 ``weight_decay`` (L2) is added to the gradient, ``g = dw + weight_decay * w``, except in ``adamw``
 where the weights shrink directly, ``w <- (1 - lr * weight_decay) w``, before the Adam step.
@@ -179,12 +179,13 @@ def _adam_step(w, dw, config, decoupled: bool):
     g = dw if decoupled else _l2_gradient(w, dw, wd)
     m, v = _state(config, "m", w), _state(config, "v", w)
     config["t"] = t = config.get("t", 0) + 1
-    m.mul_(b1).add_(g, alpha=1 - b1)
+    m.lerp_(g, 1 - b1)  # m + (1 - b1)(g - m) = b1 m + (1 - b1) g, in one pass
     v.mul_(b2).addcmul_(g, g, value=1 - b2)
-    bias1, bias2 = 1 - b1**t, 1 - b2**t
-    denom = v.sqrt().div_(math.sqrt(bias2)).add_(config["eps"])  # sqrt(v_hat) + eps
+    bias1, root2 = 1 - b1**t, math.sqrt(1 - b2**t)
+    # m_hat / (sqrt(v_hat) + eps) = (root2 / bias1) * m / (sqrt(v) + eps * root2): scalars folded
+    denom = v.sqrt().add_(config["eps"] * root2)
     start = w.mul(1 - lr * wd) if decoupled and wd != 0 else w
-    next_w = torch.addcdiv(start, m, denom, value=-lr / bias1)
+    next_w = torch.addcdiv(start, m, denom, value=-lr * root2 / bias1)
     return next_w, config
 
 
