@@ -52,7 +52,7 @@ def numerical_gradient(f: Callable[[torch.Tensor], object], x: torch.Tensor, h: 
         raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
     if h <= 0:
         raise ValueError(f"h must be positive, got {h}")
-    work = x.detach().clone()
+    work = x.detach().clone(memory_format=torch.contiguous_format)
     grad = torch.zeros_like(work)
     flat, gflat = work.view(-1), grad.view(-1)
     for i in range(flat.numel()):
@@ -117,7 +117,7 @@ def sample_indices(shape: Sequence[int], k: int, generator: torch.Generator | No
 
 def one_sided_slopes(f: Callable[[torch.Tensor], object], x: torch.Tensor, index: int, h: float) -> tuple[float, float]:
     """Forward and backward difference quotients of ``f`` along flat entry ``index``."""
-    work = x.detach().clone()
+    work = x.detach().clone(memory_format=torch.contiguous_format)
     flat = work.view(-1)
     old = flat[index].item()
     f0 = _as_scalar(f(work))
@@ -215,7 +215,7 @@ def sparse_grad_check(
     slopes disagree is flagged as a kink rather than a bug.
     """
     report = GradCheckReport(tol=tol)
-    work = {k: v.detach().to(torch.float64).clone() for k, v in inputs.items()}
+    work = {k: v.detach().to(torch.float64).clone(memory_format=torch.contiguous_format) for k, v in inputs.items()}
     for name, x in work.items():
         if name not in analytic:
             continue
