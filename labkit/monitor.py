@@ -36,14 +36,15 @@ DEFAULT_LAYER_TYPES = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SEL
 
 
 def layer_kind(module: nn.Module) -> str:
-    """``"tanh"``, ``"sigmoid"``, ``"relu"`` or ``"other"``: by type, or by class name for bridged layers."""
+    """``"tanh"``, ``"sigmoid"``, ``"relu"`` or ``"other"``: by type, else by the class name or, for a
+    ``labkit.bridges.FunctionLayer``, by the name of its forward (``relu_forward`` -> ``"relu"``)."""
     if isinstance(module, nn.Tanh):
         return "tanh"
     if isinstance(module, nn.Sigmoid):
         return "sigmoid"
     if isinstance(module, (nn.ReLU, nn.ReLU6)):
         return "relu"
-    name = type(module).__name__.lower()
+    name = (type(module).__name__ + " " + str(getattr(module, "forward_name", ""))).lower()
     return next((k for k in ("tanh", "sigmoid", "relu") if k in name and "leaky" not in name), "other")
 
 
@@ -69,7 +70,7 @@ def _stats(t: torch.Tensor, kind: str | None) -> dict[str, torch.Tensor]:
     elif kind == "sigmoid":
         out["frac_saturated"] = ((t < 0.01) | (t > 0.99)).float().mean()
     else:
-        out["frac_saturated"] = torch.tensor(math.nan)
+        out["frac_saturated"] = torch.full((), math.nan, device=t.device)
     return out
 
 
@@ -89,7 +90,8 @@ class _LayerMonitor:
                 raise ValueError(f"names {unknown} are not modules of the model; known: {list(named)}")
             self.layers = {n: named[n] for n in names}
         else:
-            self.layers = {n: m for n, m in named.items() if isinstance(m, tuple(layer_types))}
+            self.layers = {n: m for n, m in named.items() if isinstance(m, tuple(layer_types))
+                           or (hasattr(m, "forward_name") and layer_kind(m) != "other")}   # bridged activations
         self.keep_samples = keep_samples
         self.record_eval = record_eval
         self.history: dict[str, list[dict[str, float]]] = {n: [] for n in self.layers}
@@ -158,7 +160,8 @@ class _LayerMonitor:
 class ActivationStats(_LayerMonitor):
     """Statistics of every selected layer's output at each forward pass (see the module docstring).
 
-    Layers: the modules of ``model`` that are instances of ``layer_types``, or exactly those in ``names``;
+    Layers: the modules of ``model`` that are instances of ``layer_types`` (plus bridged
+    ``FunctionLayer`` activations: tanh, sigmoid, relu forwards), or exactly those in ``names``;
     named as in ``model.named_modules()``. ``record_eval=False`` skips forwards in eval mode. After the
     ``with`` block: ``history[name]`` (one dict per call), ``summary()``, ``samples[name]``.
     """

@@ -115,7 +115,7 @@ def _loss_value(loss_fn, out, y) -> torch.Tensor:
     if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
         raise TypeError("loss_fn(scores, y) must return a scalar tensor (for a CS231n-style (loss, dscores) "
                         "function, wrap it with labkit.bridges first)")
-    return loss.reshape(())
+    return loss if loss.ndim == 0 else loss.reshape(())
 
 
 def _num_correct(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor | None:
@@ -226,8 +226,9 @@ def train(model: nn.Module, loss_fn: Callable, optimizer, train_data, val_data=N
             for b, i in enumerate(range(0, n, batch_size)):
                 state.batch_index = b
                 if schedule is not None:
+                    lr_t = float(schedule(state.iteration))
                     for group in opt.param_groups:
-                        group["lr"] = float(schedule(state.iteration))
+                        group["lr"] = lr_t
                 state.lr = float(opt.param_groups[0].get("lr", math.nan))
                 idx = perm[i:i + batch_size]
                 xb, yb = x_train[idx], y_train[idx]                       # (B, ...), (B, ...)

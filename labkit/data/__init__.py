@@ -22,8 +22,8 @@ Example
 >>> from labkit.data import load_digits
 >>> train, val, test = load_digits(seed=0)
 >>> x, y = train
->>> x.shape, y[:5]
-(torch.Size([1257, 1, 8, 8]), tensor([...]))
+>>> x.shape, y.dtype
+(torch.Size([1257, 1, 8, 8]), torch.int64)
 """
 from __future__ import annotations
 
