@@ -34,10 +34,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	@echo ">> running the test suite ($(JOBS) workers)"
-	$(PY) -m pytest -n $(JOBS) --dist loadscope tests notebooks --nbval-lax --nbval-current-env
+	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(JOBS) --dist loadscope tests notebooks --nbval-lax --nbval-current-env
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -n $(JOBS) --dist loadscope tests -m "not slow"
+	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(JOBS) --dist loadscope tests -m "not slow"
 
 bench: $(STAMP)
 	@for f in benchmarks/bench_*.py; do echo ">> $$f"; $(PY) $$f || exit 1; done

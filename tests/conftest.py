@@ -8,6 +8,10 @@ from labkit.device import available_devices
 
 DEVICES = available_devices()
 
+# Tests use tiny tensors and run two workers on two cores: one thread each avoids oversubscription
+# (tiny float64 matmuls cost 100x more with a contended thread pool).
+torch.set_num_threads(1)
+
 
 @pytest.fixture(params=DEVICES, ids=lambda d: d.type)
 def device(request) -> torch.device:
