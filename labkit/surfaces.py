@@ -98,6 +98,11 @@ def quadratic_bowl(condition_number: float = 20.0, angle: float = 0.0) -> Surfac
     ``angle = 0`` the per-coordinate methods (Adagrad, RMSprop, Adam) see the axes directly. Plain
     gradient descent is stable for ``learning_rate < 2`` and shrinks the shallow direction by
     ``(1 − lr/κ)`` per step. Minimum 0 at the origin.
+
+    Example
+    -------
+    >>> bowl = quadratic_bowl(condition_number=50.0, angle=30.0)
+    >>> values = bowl.f(torch.tensor([[0.0, 0.0], [1.0, 1.0]]))      # (2, 2) -> (2,)
     """
     if not condition_number >= 1:
         raise ValueError(f"condition_number must be >= 1, got {condition_number!r}")
@@ -132,6 +137,11 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
     ``∂f/∂x = −2 (a − x) − 4 b x (y − x²)``, ``∂f/∂y = 2 b (y − x²)``. The floor of the curved valley
     is nearly flat while its walls are steep (curvature ~ 2b across it), so a learning rate small
     enough for the walls crawls along the floor. Start at the classic (−1.2, 1).
+
+    Example
+    -------
+    >>> rosenbrock().grad(torch.tensor([0.0, 0.0]))          # (−2a, 0) at the origin
+    tensor([-2.,  0.])
     """
 
     def f(w: Tensor) -> Tensor:
@@ -158,6 +168,11 @@ def saddle(kind: str = "quadratic") -> Surface:
     offset grows by ``(1 + 2 lr)`` per step. ``kind="monkey"``: ``f = x³ − 3 x y²``, gradient
     ``(3x² − 3y², −6xy)``, a degenerate saddle (zero curvature too) that slows every method down.
     Both are unbounded below: ``minimum`` is ``None``.
+
+    Example
+    -------
+    >>> saddle("monkey").f(torch.tensor([1.0, 1.0]))         # 1 - 3 = -2
+    tensor(-2.)
     """
     if kind == "quadratic":
 
@@ -182,7 +197,7 @@ def saddle(kind: str = "quadratic") -> Surface:
             return torch.stack([3 * x * x - 3 * y * y, -6 * x * y], dim=-1)
 
         return Surface(name="monkey saddle x³ − 3xy²", f=f, grad=grad, xlim=(-2.0, 2.0),
-                       ylim=(-2.0, 2.0), start=(1.6, 0.05), description="a flat, degenerate saddle")
+                       ylim=(-2.0, 2.0), start=(1.6, 0.02), description="a flat, degenerate saddle")
     raise ValueError(f"kind must be 'quadratic' or 'monkey', got {kind!r}")
 
 
@@ -196,7 +211,13 @@ SURFACES: dict[str, Callable[..., Surface]] = {
 
 
 def get_surface(surface: str | Surface, **kwargs) -> Surface:
-    """The surface named (a key of ``SURFACES``, factory keyword arguments allowed) or ``surface`` itself."""
+    """The surface named (a key of ``SURFACES``, factory keyword arguments allowed) or ``surface`` itself.
+
+    Example
+    -------
+    >>> get_surface("bowl", condition_number=100.0).name
+    'quadratic bowl (κ = 100)'
+    """
     if isinstance(surface, Surface):
         if kwargs:
             raise TypeError("keyword arguments are only accepted with a surface name")
@@ -214,7 +235,12 @@ OPTIMIZERS = ("sgd", "sgd_momentum", "sgd_nesterov", "adagrad", "rmsprop", "adam
 
 def get_rule(rule_or_name: str | Callable) -> Callable:
     """An update rule ``rule(w, dw, config) -> (next_w, config)``: a callable is returned as is, a
-    name (one of ``OPTIMIZERS``, or any other rule defined there) is looked up in ``labkit.reference``."""
+    name (one of ``OPTIMIZERS``, or any other rule defined there) is looked up in ``labkit.reference``.
+
+    Example
+    -------
+    >>> adam = get_rule("adam")                              # labkit.reference.adam
+    """
     if callable(rule_or_name):
         return rule_or_name
     if not isinstance(rule_or_name, str):
@@ -240,6 +266,11 @@ def run_optimizer(
     with ``config`` starting as ``hyperparams`` (``learning_rate``, ``momentum``, ``beta1`` ... as in
     the contract). Row t is ``w_t``. Once an iterate is not finite (the run diverged) the remaining
     rows are NaN. Computed in float64 on the CPU.
+
+    Example
+    -------
+    >>> my_sgd = lambda w, dw, config: (w - config["learning_rate"] * dw, config)
+    >>> path = run_optimizer("rosenbrock", my_sgd, steps=500, learning_rate=1e-3)   # (501, 2)
     """
     surface = get_surface(surface)
     rule = get_rule(rule_or_name)

@@ -23,6 +23,7 @@ Example
 """
 from __future__ import annotations
 
+from ._common import register_notebook_display
 from .contours import plot_trajectories
 from .explore import activation_figure, deep_net_activations, make_schedule, optimizer_figure, schedule_figure
 from .layers import plot_first_layer_weights, plot_image_grid, plot_layer_histograms
@@ -33,3 +34,5 @@ __all__ = [
     "plot_trajectories", "plot_image_grid", "plot_first_layer_weights", "plot_search_results",
     "deep_net_activations", "activation_figure", "optimizer_figure", "make_schedule", "schedule_figure",
 ]
+
+register_notebook_display()

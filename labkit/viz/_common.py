@@ -64,3 +64,36 @@ def check_positive(arr: np.ndarray, name: str) -> None:
     finite = arr[np.isfinite(arr)]
     if finite.size and (finite <= 0).any():
         raise ValueError(f"{name} has values <= 0, which a log scale cannot show; pass log=False")
+
+
+def _figure_png(fig: Figure) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    return buf.getvalue()
+
+
+def register_notebook_display(shell=None) -> bool:
+    """Let IPython show a returned ``Figure`` as a PNG even before pyplot is imported.
+
+    The inline backend registers its figure formatter only once pyplot is loaded; the helpers here
+    never load pyplot, so without this a figure returned as a cell's last expression would show
+    as text. Does nothing outside IPython or when a formatter is already registered (e.g. the
+    inline backend's). Returns True when it registered one.
+    """
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+            return False
+        shell = get_ipython()
+    if shell is None:
+        return False
+    png = shell.display_formatter.formatters["image/png"]
+    try:
+        png.lookup_by_type(Figure)
+        return False
+    except KeyError:
+        png.for_type(Figure, _figure_png)
+        return True

@@ -30,7 +30,7 @@ def plot_trajectories(
     surface,
     trajectories: Mapping[str, object] | object,
     ax: Axes | None = None,
-    levels: int = 25,
+    levels: int = 20,
     title: str | None = None,
     markers: bool = True,
 ) -> Figure:

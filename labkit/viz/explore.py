@@ -90,12 +90,15 @@ def activation_figure(
     n: int = 512,
     seed: int = 0,
 ) -> Figure:
-    """Histograms of ``deep_net_activations(...)`` per layer (one seed, so only the settings change)."""
+    """Histograms of ``deep_net_activations(...)`` per layer (one seed, so only the settings change).
+
+    For ReLU the exact zeros (about half) are counted in the titles but not drawn.
+    """
     gen = torch.Generator().manual_seed(seed)
     acts = deep_net_activations(depth, nonlinearity, init, scale, width, n, generator=gen)
     bounded = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
     return plot_layer_histograms(
-        acts, bins=40, range=bounded.get(nonlinearity),
+        acts, bins=40, range=bounded.get(nonlinearity), skip_zeros=nonlinearity == "relu",
         title=f"{nonlinearity} activations, {init} init, scale {scale:.3g}, width {width}",
     )
 
@@ -121,7 +124,8 @@ def optimizer_figure(
 
     ``optimizer``: a rule name of ``labkit.surfaces.OPTIMIZERS`` or a list of them (compared with
     the same ``learning_rate``; ``momentum`` is μ for the momentum methods and β₁ for Adam/AdamW).
-    The right panel shows ``f(w_t) − f(w*)`` on a log axis when the surface has a minimum, else f.
+    The right panel shows ``f(w_t) − f(w*)`` on a log axis when the surface has a minimum, else f,
+    within the range of f over the window (a run marked "diverged" leaves it).
     """
     from labkit.surfaces import get_surface, run_optimizer
 
@@ -135,16 +139,26 @@ def optimizer_figure(
     f_min = None
     if surf.minimum is not None:
         f_min = float(surf.f(torch.tensor(surf.minimum, dtype=torch.float64)))
+    z = surf.grid(100)[2]
+    z_lo, z_hi = float(z.min()), float(z.max())  # the loss panel shows the values seen in the window
+    shown = []
     for i, (nm, p) in enumerate(paths.items()):
         f = surf.f(p).numpy()
+        diverged = bool(np.isnan(f).any())
         if f_min is not None:
             f = np.maximum(f - f_min, 1e-16)
-        ax_loss.plot(np.arange(f.size), f, linewidth=1.6, label=nm,
+            diverged = diverged or bool(np.nanmax(f) > 1e3 * max(f[0], 1e-12))
+            shown.append(f[np.isfinite(f)])
+        ax_loss.plot(np.arange(f.size), f, linewidth=1.6, label=nm + (" (diverged)" if diverged else ""),
                      color=("tab:red", "tab:blue", "tab:green", "tab:orange")[i % 4])
     if f_min is not None:
         ax_loss.set_yscale("log")
+        vals = np.concatenate(shown)
+        ax_loss.set_ylim(vals.min() / 3, min(10 * (z_hi - f_min), 3 * vals.max()))
         ax_loss.set_ylabel("f(w) − f(w*)  (log scale)")
     else:
+        pad = 0.05 * (z_hi - z_lo)
+        ax_loss.set_ylim(z_lo - pad, z_hi + pad)
         ax_loss.set_ylabel("f(w)")
     ax_loss.set(title="loss along the path", xlabel="step")
     ax_loss.grid(True, which="major", alpha=0.3)
@@ -204,7 +218,13 @@ def schedule_figure(name: str = "cosine_annealing", lr0: float = 0.1, total_step
     """The learning-rate curve of ``make_schedule(name, lr0, total_steps, warmup_steps, **params)``."""
     sched = make_schedule(name, lr0, total_steps, warmup_steps, **params)
     shown = {**SCHEDULES[name], **params}
-    desc = ", ".join(f"{k}={v:g}" for k, v in shown.items())
-    warm = f", warm-up {warmup_steps}" if warmup_steps else ""
-    return plot_schedule(sched, steps=total_steps, log=log,
-                         title=f"{name}: lr0={lr0:.3g}{', ' if desc else ''}{desc}{warm}")
+    desc = ", ".join([f"lr0={lr0:.3g}"] + [f"{k}={v:g}" for k, v in shown.items()])
+    fig = plot_schedule(sched, steps=total_steps, log=log, title=f"{name}\n{desc}")
+    ax = fig.axes[0]
+    ax.title.set_fontsize("medium")
+    fig.set_size_inches(7.0, 3.8)
+    if warmup_steps:
+        ax.axvline(warmup_steps, color="0.4", linestyle=":", linewidth=1.2,
+                   label=f"end of warm-up ({warmup_steps})")
+        ax.legend(loc="best", fontsize="small")
+    return fig

@@ -6,6 +6,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ._common import to_numpy
 
@@ -20,15 +21,19 @@ def plot_layer_histograms(
     title: str | None = None,
     ncols: int | None = None,
     color: str = "tab:blue",
+    skip_zeros: bool = False,
 ) -> Figure:
     """One histogram per layer, side by side, each titled with the layer's mean and std.
 
     ``samples``: layer name -> values of that layer (any shape; tensors, arrays or lists; flattened).
-    All panels share the x range (``range``, default the overall min..max of the finite values) so
-    that shrinking or saturating distributions are seen at a glance: with a bad initialisation the
+    All panels share the x range (``range``, default the 0.1 .. 99.9 percentiles of all the finite
+    values together) so that shrinking or saturating distributions are seen at a glance: with a bad initialisation the
     activations collapse to 0 layer after layer, or pile up at ±1 for tanh. ``kind`` labels the x
-    axis ("activations", "gradients" ...). ``ncols``: panels per row (default: all in one row up to
-    6 layers, then wrapped). Returns the Figure.
+    axis ("activations", "gradients" ...). ``ncols``: panels per row (default: one row up to 6
+    layers, then balanced rows of at most 6). A title also gives the share of exact zeros when it
+    is 5% or more (dead ReLUs); ``skip_zeros=True`` leaves those exact zeros out of the bars, so the
+    shape of the rest is not flattened by the spike at 0 (mean and std still count them).
+    Returns the Figure.
 
     Example
     -------
@@ -45,32 +50,35 @@ def plot_layer_histograms(
     for name, v in samples.items():
         arr = to_numpy(v, f"samples[{name!r}]").ravel()
         values[name] = arr[np.isfinite(arr)]
-    if range is None:
-        finite = [v for v in values.values() if v.size]
-        lo = min(float(v.min()) for v in finite) if finite else -1.0
-        hi = max(float(v.max()) for v in finite) if finite else 1.0
+    if range is None:  # the pooled 0.1 .. 99.9 percentiles: one outlier does not squeeze every panel
+        pooled = np.concatenate([v for v in values.values()]) if any(v.size for v in values.values()) else None
+        lo, hi = (-1.0, 1.0) if pooled is None else (float(x) for x in np.percentile(pooled, [0.1, 99.9]))
         range = (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
     n = len(values)
-    ncols = min(n, 6) if ncols is None else ncols
+    ncols = math.ceil(n / math.ceil(n / 6)) if ncols is None else ncols  # rows of at most 6, balanced
     if not isinstance(ncols, int) or ncols < 1:
         raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
     nrows = math.ceil(n / ncols)
-    fig = Figure(figsize=(2.3 * ncols + 0.4, 2.3 * nrows + 0.5), layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True)
+    fig = Figure(figsize=(2.4 * ncols + 0.4, 2.4 * nrows + 0.5), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax, (name, v) in zip(axes.ravel(), values.items()):
         if v.size:
-            ax.hist(v, bins=bins, range=range, color=color, alpha=0.85)
-            ax.set_title(f"{name}\nmean {v.mean():+.3g}  std {v.std():.3g}", fontsize="medium")
+            zeros = float((v == 0).mean())
+            ax.hist(v[v != 0] if skip_zeros else v, bins=bins, range=range, color=color, alpha=0.85)
+            extra = f", {100 * zeros:.0f}% zeros" if zeros >= 0.05 else ""
+            extra += " (not drawn)" if extra and skip_zeros else ""
+            ax.set_title(f"{name}{extra}\nmean {v.mean():+.2g}, std {v.std():.2g}", fontsize="medium")
         else:
             ax.text(0.5, 0.5, "no finite values", ha="center", va="center", transform=ax.transAxes)
             ax.set_title(f"{name}\n(no finite values)", fontsize="medium")
         ax.set_xlim(range)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+        ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3), useMathText=True)
+        ax.set_xlabel(kind, fontsize="small")
         ax.tick_params(labelsize="small")
         ax.set_yticks([])
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
-    for ax in axes[-1]:
-        ax.set_xlabel(kind)
     fig.suptitle(title if title is not None else f"{kind.capitalize()} per layer")
     return fig
 

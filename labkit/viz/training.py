@@ -92,8 +92,9 @@ def plot_update_ratios(
 ) -> Figure:
     """``‖Δw‖ / ‖w‖`` per parameter over time, on a log axis, with the ~1e-3 rule-of-thumb line.
 
-    ``ratios``: parameter name -> list of ratios (one per recorded step). Far below the guide
-    (1e-5) the learning rate is probably too small; far above (1e-1) too large. Returns the Figure.
+    ``ratios``: parameter name -> list of ratios (one per recorded step); a ratio of 0 (a frozen
+    parameter) cannot sit on the log axis and leaves a gap. Far below the guide (1e-5) the learning
+    rate is probably too small; far above (1e-1) too large. Returns the Figure.
 
     Example
     -------
@@ -101,15 +102,18 @@ def plot_update_ratios(
     """
     if not isinstance(ratios, Mapping) or not ratios:
         raise TypeError("ratios must be a non-empty dict: parameter name -> list of ratios")
+    series = {name: to_numpy(values, f"ratios[{name!r}]") for name, values in ratios.items()}
+    series = {name: r for name, r in series.items() if r.size}  # a parameter never updated has none
+    if not series:
+        raise ValueError("every list in ratios is empty: no update has been recorded yet")
     fig, ax = new_axes(ax, (6.5, 3.8))
-    for name, values in ratios.items():
+    for name, values in series.items():
         r = as_1d(values, f"ratios[{name!r}]")
-        check_positive(r, f"ratios[{name!r}]")
         ax.plot(np.arange(r.size), r, linewidth=1.2, label=str(name))
     ax.axhline(guide, color="black", linestyle="--", linewidth=1.2, label=f"guide {guide:g}")
     ax.set_yscale("log")
     ax.set(title=title, xlabel=xlabel, ylabel="update / weight (log scale)")
-    ax.legend(loc="best", fontsize="small", ncols=2 if len(ratios) > 6 else 1)
+    ax.legend(loc="best", fontsize="small", ncols=2 if len(series) > 6 else 1)
     ax.grid(True, which="major", alpha=0.3)
     return fig
 
@@ -204,7 +208,7 @@ def plot_search_results(
     best = int(np.flatnonzero(ok)[np.argmax(score[ok])])
     if y is not None:
         pts = ax.scatter(xs[ok], ys[ok], c=score[ok], cmap="viridis", s=36, edgecolors="k",
-                         linewidths=0.4, label="trial")
+                         linewidths=0.4)
         fig.colorbar(pts, ax=ax, label="score")
     else:
         ax.scatter(xs[ok], ys[ok], color="tab:blue", s=30, edgecolors="k", linewidths=0.4, label="trial")
@@ -220,6 +224,6 @@ def plot_search_results(
         check_positive(ys, f"params[{y!r}]")
         ax.set_yscale("log")
     ax.set(title=f"{title} ({len(results)} trials)", xlabel=x, ylabel=y if y is not None else "score")
-    ax.legend(loc="best", fontsize="small")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=3, fontsize="small", frameon=False)
     ax.grid(True, which="major", alpha=0.3)
     return fig
