@@ -1,14 +1,48 @@
 """labkit: the helper package of the deep-network training labs.
 
-What students import: the device helper, gradient-check utilities, the reference implementations
-(``labkit.reference``), the checks that grade their functions (``labkit.checks``), data, a small
-trainer, monitors, plots and widgets.
+What students import: the device helper, gradient-check utilities (``labkit.gradcheck``), the
+reference implementations (``labkit.reference``), the checks that grade their functions
+(``labkit.checks``), data (``labkit.data``), a small trainer (``labkit.train``), monitors
+(``labkit.monitor``), the PyTorch bridges (``labkit.bridges``), 2-D loss surfaces
+(``labkit.surfaces``), plots (``labkit.viz``) and widgets (``labkit.widgets``).
+
+The heavy, optional parts (plots, widgets, surfaces) load on first use.
+
+Example
+-------
+>>> import labkit
+>>> _ = labkit.hello()                      # doctest: +ELLIPSIS
+labkit ... ready: torch ... on ...
+>>> splits = labkit.data.load_digits(seed=0)
 """
 from __future__ import annotations
 
+import importlib
+
 __version__ = "0.1.0"
 
-from .device import available_devices, describe_device, get_device  # noqa: F401
+from . import bridges, data, gradcheck, monitor, reference  # noqa: F401,E402
+from .bridges import FunctionLayer, RuleOptimizer, ScheduleLR, autograd_function  # noqa: F401,E402
+from .data import (  # noqa: F401,E402
+    load_cifar10,
+    load_digits,
+    load_sample_photos,
+    make_dropout_regression,
+    make_mnist1d,
+    make_spirals,
+    photo_patches,
+)
+from .device import available_devices, describe_device, get_device  # noqa: F401,E402
+from .monitor import ActivationStats, GradientStats, UpdateRatioMonitor  # noqa: F401,E402
+from .train import History, evaluate, train  # noqa: F401,E402
+
+_LAZY = ("viz", "widgets", "surfaces", "checks")
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'labkit' has no attribute {name!r}")
 
 
 def hello() -> str:

@@ -110,6 +110,8 @@ class _LayerMonitor:
             flat = t.detach().reshape(-1)
             step = max(1, math.ceil(flat.numel() / self.keep_samples))
             self.samples[name] = flat[::step].float().cpu().clone()     # evenly spaced, deterministic
+            # keep the model's layer order whatever order the hooks fire in (backward runs last layer first)
+            self.samples = {n: self.samples[n] for n in self.layers if n in self.samples}
 
     def _attach(self) -> None:
         raise NotImplementedError

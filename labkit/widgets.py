@@ -17,7 +17,7 @@ given settings instead; ``interactive=True`` forces the explorer.
 Example
 -------
 >>> from labkit.widgets import activation_explorer
->>> activation_explorer(depth=8, nonlinearity="tanh", init="normal", scale=0.05)   # last line of a cell
+>>> view = activation_explorer(depth=8, nonlinearity="tanh", init="normal", scale=0.05)   # or as a cell's last line
 """
 from __future__ import annotations
 
@@ -275,7 +275,7 @@ def activation_explorer(depth: int = 6, nonlinearity: str = "tanh", init: str = 
 
     Example
     -------
-    >>> activation_explorer(depth=10, nonlinearity="relu", init="kaiming")
+    >>> view = activation_explorer(depth=10, nonlinearity="relu", init="kaiming")
     """
     args = dict(depth=depth, nonlinearity=nonlinearity, init=init, scale=scale, width=width, n=n, seed=seed)
     return _explorer_or_figure(lambda: ActivationExplorer(**args), lambda: activation_figure(**args), interactive)
@@ -291,7 +291,7 @@ def optimizer_explorer(surface: str = "bowl", optimizer: str = "sgd_momentum", l
 
     Example
     -------
-    >>> optimizer_explorer("rosenbrock", "adam", learning_rate=0.05, steps=300)
+    >>> view = optimizer_explorer("rosenbrock", "adam", learning_rate=0.05, steps=300)
     """
     args = dict(surface=surface, optimizer=optimizer, learning_rate=learning_rate, momentum=momentum,
                 steps=steps, compare_sgd=compare_sgd)
@@ -309,7 +309,7 @@ def schedule_explorer(schedule: str = "cosine_annealing", lr0: float = 0.1, tota
 
     Example
     -------
-    >>> schedule_explorer("one_cycle", lr0=0.3, total_steps=500, pct_start=0.25)
+    >>> view = schedule_explorer("one_cycle", lr0=0.3, total_steps=500, pct_start=0.25)
     """
     return _explorer_or_figure(
         lambda: ScheduleExplorer(schedule, lr0, total_steps, warmup_steps, log, **params),

@@ -183,3 +183,15 @@ def test_monitors_work_on_the_device(device, gen):
         net(torch.randn(6, 4, generator=gen).to(device)).sum().backward()
     assert acts.samples["1"].device.type == "cpu" and 0 <= acts.summary()["1"]["frac_dead"] <= 1
     assert grads.summary()["1"]["norm"] > 0
+
+
+def test_gradient_samples_keep_the_model_layer_order():
+    import torch
+    from torch import nn
+
+    from labkit.monitor import GradientStats
+
+    model = nn.Sequential(nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 2))
+    with GradientStats(model) as grads:
+        model(torch.randn(8, 4, generator=torch.Generator().manual_seed(0))).sum().backward()
+    assert list(grads.samples) == ["1", "3"]

@@ -1,0 +1,27 @@
+"""The docstring examples of labkit's public modules run (each public helper has one)."""
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+MODULES = ["labkit", "labkit.gradcheck", "labkit.data", "labkit.train", "labkit.monitor", "labkit.bridges",
+           "labkit.surfaces", "labkit.viz", "labkit.widgets", "labkit.reference.augment",
+           "labkit.reference.optim", "labkit.reference.schedules", "labkit.reference.practice"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name):
+    module = importlib.import_module(name)
+    finder = doctest.DocTestFinder()
+    extra = {"torch": importlib.import_module("torch")}
+    tests = [t for t in finder.find(module, name, extraglobs=extra) if t.examples]
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    for t in tests:
+        runner.run(t)
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0
