@@ -234,7 +234,7 @@ def sparse_grad_check(
             zm = x.clone()
             zm.view(-1)[flat_i] -= h
             num = (_as_scalar(along(zp)) - _as_scalar(along(zm))) / (2 * h)
-            ana = float(grad.view(-1)[flat_i].item())
+            ana = float(grad.reshape(-1)[flat_i].item())
             err = _entry_rel_error(ana, num)
             kink = err > tol and is_kink(along, x, flat_i, h)
             idx = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat_i), x.shape)) if x.dim() else ()

@@ -47,7 +47,8 @@ def check_dtype_kept(c: Check, fn: Callable, args32: Sequence, select: Callable 
         if torch.cuda.is_available():  # on a GPU machine the same call also proves the device is kept
             args32 = [a.cuda() if isinstance(a, torch.Tensor) else a for a in args32]
         device = next(a.device for a in args32 if isinstance(a, torch.Tensor))
-        outs = [t for t in outputs_of(c.call(fn, *args32, **kwargs), select) if t.is_floating_point()]
+        outs = [t for t in tensors_in(list(outputs_of(c.call(fn, *args32, **kwargs), select)))
+                if t.is_floating_point()]
         if not outs:
             raise StudentError("no floating tensor came back")
         bad = [t for t in outs if t.dtype != torch.float32 or t.device != device]

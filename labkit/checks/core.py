@@ -134,22 +134,35 @@ class CheckResult:
 
 def as_plain_tensor(value: Any, what: str) -> torch.Tensor:
     """The student's output as a plain float64 CPU tensor (no subclass tricks survive this)."""
-    if not isinstance(value, torch.Tensor):
+    if not issubclass(type(value), torch.Tensor):  # isinstance would believe a faked __class__
         raise StudentError(f"{what} should be a torch.Tensor, got {type(value).__name__}")
+    if value.is_complex():
+        raise StudentError(f"{what} should be a real tensor, got {value.dtype}")
     data = value.detach()
     if type(data) is not torch.Tensor:  # a subclass: rebuild from the raw values
         data = torch.tensor(data.cpu().tolist())
-    return data.to("cpu", torch.float64).clone()
+    return data.to("cpu", torch.float64).clone(memory_format=torch.contiguous_format)
+
+
+def _message(exc: BaseException) -> str:
+    try:
+        return f"{type(exc).__name__}: {exc}"
+    except Exception:  # a student exception whose __str__ raises
+        return type(exc).__name__
+
+
+def _student_frame(exc: BaseException):
+    """The innermost traceback frame that is not labkit's own code, or None (the check itself raised)."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if "labkit" not in frame.filename.replace("\\", "/").split("/"):
+            return frame
+    return None
 
 
 def _describe_exception(exc: BaseException) -> str:
-    tb = traceback.extract_tb(exc.__traceback__)
-    where = ""
-    for frame in reversed(tb):  # the innermost frame that is not labkit's own code
-        if "labkit" not in frame.filename.replace("\\", "/").split("/"):
-            where = f" (line {frame.lineno}: {frame.line.strip()})" if frame.line else ""
-            break
-    return f"{type(exc).__name__}: {exc}{where}"
+    frame = _student_frame(exc)
+    where = f" (line {frame.lineno}: {frame.line.strip()})" if frame is not None and frame.line else ""
+    return _message(exc) + where
 
 
 class SubCheckContext:
@@ -215,7 +228,9 @@ class Check:
         self.result.subchecks.append(sub)
         ctx = SubCheckContext(sub)
         try:
-            yield ctx
+            with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+                warnings.simplefilter("ignore")  # nbgrader gives 0 to a cell that writes to stderr
+                yield ctx
         except StudentError as exc:
             sub.passed = False
             sub.error = ""
@@ -226,9 +241,15 @@ class Check:
             sub.error = ""
             sub.hint = "not implemented yet (the function raises NotImplementedError)"
             return
-        except (Exception, SystemExit) as exc:  # student code may raise anything; KeyboardInterrupt passes
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # student code may raise anything (SystemExit, GeneratorExit, ...)
             sub.passed = False
-            sub.error = _describe_exception(exc)
+            if _student_frame(exc) is None:  # raised by the check on what the student returned
+                sub.error = ""
+                sub.hint = f"the check could not use what your function returned ({_message(exc)}). {hint}".strip()
+            else:
+                sub.error = _describe_exception(exc)
             return
         if not ctx._decided:
             raise RuntimeError(f"sub-check {name!r} of {self.result.function} decided nothing (a bug in the check)")

@@ -46,7 +46,7 @@ def numerical_gradient(student: Callable, *, points: float = 1.0, seed: int = 0,
             out = as_plain_tensor(c.call(student, f, x.clone()), "the returned gradient")
             check_shape(out, x.shape, "the returned gradient")
             exact = g(x)
-            worst = max(worst, rel_error(out, exact))
+            worst = max(worst, float((out - exact).abs().max() / exact.abs().max()))
             doubled = max(doubled, rel_error(out, 2 * exact))
             one_sided = max(one_sided, rel_error(out, _forward_difference(f, x, 1e-5)))
         s.measure(worst, diagnoses=[
@@ -67,13 +67,15 @@ def numerical_gradient(student: Callable, *, points: float = 1.0, seed: int = 0,
     check_no_inplace(c, student, (f0, x0.clone()), weight=1,
                      name="leaves x unchanged (every perturbed entry is restored)")
 
-    with c.sub("keeps x's dtype (float32 in, float32 out)", weight=0.5, tol="float32",
-               hint="create the result with torch.zeros_like(x)") as s:
-        x32 = c.randn(3, dtype=torch.float32)
-        out = c.call(student, lambda z: (z * z).sum(), x32)
-        if not isinstance(out, torch.Tensor):
-            raise StudentError(f"the returned gradient should be a torch.Tensor, got {type(out).__name__}")
-        s.require(out.dtype == torch.float32, measured=str(out.dtype))
+    with c.sub("keeps x's dtype (float32 and float64)", weight=0.5, tol="x's dtype",
+               hint="the gradient must have x's dtype: create it with torch.zeros_like(x) (torch.zeros(x.shape) is always float32)") as s:
+        got = []
+        for dtype in (torch.float32, torch.float64):
+            out = c.call(student, lambda z: (z * z).sum(), c.randn(3, dtype=dtype))
+            if not issubclass(type(out), torch.Tensor):
+                raise StudentError(f"the returned gradient should be a torch.Tensor, got {type(out).__name__}")
+            got.append(out.dtype)
+        s.require(got == [torch.float32, torch.float64], measured=", ".join(map(str, got)))
     return c.finish(quiet)
 
 
@@ -107,7 +109,7 @@ def numerical_gradient_array(student: Callable, *, points: float = 1.0, seed: in
         check_shape(out, x.shape, "the returned gradient")
         exact = vjp(x, dout)
         ignores_dout = rel_error(out, vjp(x, torch.ones_like(dout)))
-        s.measure(rel_error(out, exact), diagnoses=[
+        s.measure(float((out - exact).abs().max() / exact.abs().max()), diagnoses=[
             (ignores_dout < 1e-6, "the result ignores dout: weight f(x) by dout before summing"),
         ])
 
@@ -122,25 +124,33 @@ def numerical_gradient_array(student: Callable, *, points: float = 1.0, seed: in
 
     check_no_inplace(c, student, (f, x.clone(), dout.clone()), weight=1,
                      name="leaves x and dout unchanged (every perturbed entry is restored)")
+
+    with c.sub("keeps x's dtype (float64 in, float64 out)", weight=0.5, tol="float64",
+               hint="the gradient must have x's dtype: create it with torch.zeros_like(x) (torch.zeros(x.shape) is always float32)") as s:
+        out = c.call(student, f, x.clone(), dout.clone())
+        if not issubclass(type(out), torch.Tensor):
+            raise StudentError(f"the returned gradient should be a torch.Tensor, got {type(out).__name__}")
+        s.require(out.dtype == torch.float64, measured=str(out.dtype))
     return c.finish(quiet)
 
 
 def rel_error_check(student: Callable, *, points: float = 1.0, seed: int = 0, quiet: bool = False) -> CheckResult:
     """Check ``rel_error(a, b)``: max over entries of |a-b| / max(|a|,|b|), 0 where both are 0, a float."""
     c = Check("rel_error", points, seed)
-    a = c.randn(c.choice([5, 6, 7]))
-    b = a * (1 + 1e-3 * c.randn(a.numel()))
-    b[0] = a[0] * 1.5  # one entry far off: the max must see it
+    a = c.randn(3, c.choice([3, 4, 5]))  # 2-D, like the gradients it compares
+    b = a * (1 + 1e-3 * c.randn(*a.shape))
+    far = a.abs().argmin()  # one entry far off, at the smallest |a|: a global scale cannot match it
+    b.view(-1)[far] = a.view(-1)[far] * 1.5
     with c.sub("returns a Python float", weight=1, tol="float",
                hint="convert the 0-d tensor with float(...) or .item()") as s:
         r = c.call(student, a.clone(), b.clone())
-        s.require(type(r) is float, measured=type(r).__name__)
+        s.require(isinstance(r, float), measured=type(r).__name__)
 
     def value(x, y):
         r = c.call(student, x.clone(), y.clone())
-        if isinstance(r, bool) or not isinstance(r, (float, int, torch.Tensor)):
+        if isinstance(r, bool) or not issubclass(type(r), (float, int, torch.Tensor)):
             raise StudentError(f"rel_error should return a float, got {type(r).__name__}")
-        return float(torch.as_tensor(r, dtype=torch.float64).reshape(-1)[0]) if isinstance(r, torch.Tensor) \
+        return float(as_plain_tensor(r, "rel_error").reshape(-1)[0]) if issubclass(type(r), torch.Tensor) \
             else float(r)
 
     with c.sub("is the MAX over entries of |a-b| / max(|a|, |b|)", weight=2, tol=1e-12,
@@ -157,12 +167,14 @@ def rel_error_check(student: Callable, *, points: float = 1.0, seed: int = 0, qu
 
     with c.sub("an entry where both are exactly 0 counts 0 (no NaN)", weight=1, tol=1e-12,
                hint="0/0 gives NaN: mask the entries where max(|a|,|b|) is 0 (torch.where)") as s:
-        x = torch.tensor([0.0, 2.0, -1.0], dtype=torch.float64)
-        y = torch.tensor([0.0, 2.2, -1.0], dtype=torch.float64)
-        got = value(x, y)
-        s.measure(abs(got - 0.2 / 2.2) if got == got else float("nan"))
+        x = torch.tensor([0.0, 2.0, -1.0, 1e-12], dtype=torch.float64)
+        y = torch.tensor([0.0, 2.2, -1.0, 1.1e-12], dtype=torch.float64)
+        tiny = torch.tensor([[0.0, 3e-12], [0.0, -1e-9]], dtype=torch.float64)  # relative, however small
+        got = [value(x, y), value(tiny, tiny * 1.5), value(torch.zeros(2, 2, dtype=torch.float64),
+                                                           torch.zeros(2, 2, dtype=torch.float64))]
+        s.measure(abs(got[0] - 0.2 / 2.2) + abs(got[1] - 0.5 / 1.5) + abs(got[2]))
 
     with c.sub("is symmetric and 0 for equal inputs", weight=1, tol=1e-15,
                hint="rel_error(a, a) must be 0 and rel_error(a, b) == rel_error(b, a)") as s:
-        s.measure(max(abs(value(a, a)), abs(value(a, b) - value(b, a))))
+        s.measure(abs(value(a, a)) + abs(value(a, b) - value(b, a)))  # a sum keeps a NaN (max would drop it)
     return c.finish(quiet)
