@@ -1,0 +1,165 @@
+"""``labgrade``: the instructor pipeline's one command line (each sub-command has --help).
+
+    labgrade demo --course build/demo-course --fresh     everything, on the bundled sample class
+    labgrade release --course C                          source -> release, then validate both
+    labgrade validate --course C                         validate again, without regenerating
+    labgrade build-sample --course C                     the sample class -> submitted/
+    labgrade grade --course C --jobs 2                   autograde every submission
+    labgrade feedback --course C                         HTML feedback per student
+    labgrade report --course C                           CSV files and a printed summary
+
+The course directory is an ordinary nbgrader course: run the stock ``nbgrader`` commands from it.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import fastimport  # noqa: F401  (first: before anything imports nbformat)
+from .course import CourseError, course_assignments, put_python_scripts_on_path, repo_notebooks_dir
+
+DEFAULT_COURSE = "build/demo-course"
+
+
+def _course(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--course", type=Path, default=Path(DEFAULT_COURSE),
+                        help=f"the course directory (default: {DEFAULT_COURSE})")
+    parser.add_argument("--assignment", action="append", metavar="NAME",
+                        help="an assignment (repeat for several; default: all of them)")
+
+
+def _limits(parser: argparse.ArgumentParser, cell: int, submission: int, jobs: int) -> None:
+    parser.add_argument("--cell-timeout", type=int, default=cell, metavar="S",
+                        help=f"seconds a cell may run before it is interrupted (default: {cell})")
+    parser.add_argument("--submission-timeout", type=int, default=submission, metavar="S",
+                        help="seconds a whole submission may take, kernel start included; then it "
+                             f"is stopped and scores 0 (default: {submission})")
+    parser.add_argument("--jobs", type=int, default=jobs, metavar="N",
+                        help=f"submissions graded at the same time (default: {jobs})")
+
+
+def _notebooks(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--notebooks", type=Path, default=repo_notebooks_dir(),
+                        help="folder of source notebooks, one sub-folder per assignment "
+                             "(default: the repository's notebooks/)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="labgrade", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="the whole pipeline on the bundled sample class",
+                       description="Create the course, release and validate the assignment, build "
+                                   "the bundled sample class, grade it, write feedback and grades, "
+                                   "print a table and check every student's expected score. "
+                                   "Exit status 1 when a score differs.")
+    p.add_argument("--course", type=Path, default=Path(DEFAULT_COURSE),
+                   help=f"the course directory (default: {DEFAULT_COURSE})")
+    p.add_argument("--assignment", default="00_gradient_checking",
+                   help="the assignment whose sample class is graded (default: %(default)s)")
+    p.add_argument("--fresh", action="store_true", help="delete the course directory first")
+    p.add_argument("--manifest", type=Path, help="a sample class as JSON (default: the bundled one)")
+    _notebooks(p)
+    _limits(p, cell=20, submission=300, jobs=2)
+
+    p = sub.add_parser("release", help="generate the student version and validate both versions",
+                       description="Create or refresh the course (configuration, kernel, source "
+                                   "copied from the notebooks folder), run nbgrader "
+                                   "generate_assignment, then prove the source passes and the "
+                                   "release fails every graded cell.")
+    _course(p)
+    _notebooks(p)
+    p.add_argument("--no-validate", action="store_true", help="skip the two validation runs")
+    p.add_argument("--cell-timeout", type=int, default=60, metavar="S",
+                   help="the course's per-cell time limit, written to nbgrader_config.py "
+                        "(default: %(default)s)")
+
+    p = sub.add_parser("validate", help="source passes, release fails every graded cell",
+                       description="nbgrader validate on the source notebooks and nbgrader "
+                                   "validate --invert on the release notebooks.")
+    _course(p)
+
+    p = sub.add_parser("build-sample", help="write the sample class into submitted/",
+                       description="Build the sample submissions from the release and source "
+                                   "notebooks and a manifest of per-student patches.")
+    _course(p)
+    p.add_argument("--manifest", type=Path, help="a sample class as JSON (default: the bundled one)")
+
+    p = sub.add_parser("grade", help="autograde every submission",
+                       description="Autograde each submission in its own process with time "
+                                   "limits; a broken or hostile submission never stops the others.")
+    _course(p)
+    p.add_argument("--student", action="append", metavar="ID",
+                   help="grade only this student (repeat for several)")
+    _limits(p, cell=60, submission=600, jobs=1)
+
+    p = sub.add_parser("feedback", help="HTML feedback for every graded student",
+                       description="nbgrader generate_feedback without hidden test code, plus a "
+                                   "page for every submission that could not be graded.")
+    _course(p)
+
+    p = sub.add_parser("report", help="CSV grades and a printed summary",
+                       description="Write labgrade/reports/<assignment>_cells.csv (student x "
+                                   "notebook x test cell) and <assignment>_totals.csv, and print a "
+                                   "table.")
+    _course(p)
+    return parser
+
+
+def _assignments(args, available: list[str]) -> list[str]:
+    chosen = args.assignment or available
+    if not chosen:
+        raise CourseError(f"no assignments found in {args.course} (run `labgrade release` first)")
+    return chosen
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    put_python_scripts_on_path()
+    from .grade import Limits
+
+    try:
+        if args.command == "demo":
+            from .demo import run_demo
+
+            limits = Limits(args.cell_timeout, args.submission_timeout, args.jobs)
+            return 1 if run_demo(args.course, args.notebooks, args.assignment, args.manifest,
+                                 args.fresh, limits) else 0
+        if args.command == "release":
+            from .course import create_course, find_assignments
+            from .release import release
+
+            for assignment in _assignments(args, find_assignments(args.notebooks)):
+                create_course(args.course, args.notebooks, [assignment], args.cell_timeout)
+                release(args.course, assignment, validate=not args.no_validate)
+            return 0
+        for assignment in _assignments(args, course_assignments(args.course)):
+            started = time.monotonic()
+            if args.command == "validate":
+                from .release import validate_release
+                validate_release(args.course, assignment)
+            elif args.command == "build-sample":
+                from .sample_class import build_sample_class, load_manifest
+                build_sample_class(args.course, assignment, load_manifest(args.manifest, assignment))
+            elif args.command == "grade":
+                from .grade import grade_assignment
+                grade_assignment(args.course, assignment, args.student,
+                                 Limits(args.cell_timeout, args.submission_timeout, args.jobs))
+            elif args.command == "feedback":
+                from .feedback import generate_feedback
+                generate_feedback(args.course, assignment)
+            elif args.command == "report":
+                from .report import write_report
+                write_report(args.course, assignment)
+            print(f"{args.command} {assignment}: done in {time.monotonic() - started:.1f} s")
+    except CourseError as err:
+        print(f"labgrade {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Feedback: one HTML page per student and notebook, in feedback/<student>/<assignment>/.
+
+nbgrader's GenerateFeedback renders every autograded notebook, with the preprocessors the course
+configuration adds (autograder.preprocessors): the hidden test code is removed, the checks' messages
+stay, and a banner explains a timeout or a crash. A student whose notebook could not be graded at
+all (missing, unreadable, stopped) gets a short page that says why instead. A notebook nbgrader
+cannot render is reported in the log and gets no page.
+"""
+from __future__ import annotations
+
+import html
+import shutil
+from pathlib import Path
+
+from .course import CourseError, course_directory, load_config, run_converter, source_notebooks
+from .release import graded_cells
+from .status import SubmissionStatus
+
+PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{notebook}</title></head>
+<body style="font-family: sans-serif; max-width: 50em; margin: 2em auto">
+<h2>{notebook} (Score: 0 / {max_points:g})</h2>
+<p style="background: #f2dede; padding: 1em; border-radius: 4px"><b>This notebook could not be
+graded:</b> {reason}.</p>
+<p>Every test of this notebook scores 0. Check that you submitted the notebook itself (a file
+ending in .ipynb that opens in Jupyter) and that all of its cells run from a fresh kernel
+(Kernel &rarr; Restart and run all) before you submit again.</p>
+</body></html>
+"""
+
+
+def generate_feedback(course: Path, assignment: str, log=print) -> list[Path]:
+    """Write every student's feedback for ``assignment``; return the HTML files."""
+    from nbgrader.converters import GenerateFeedback
+
+    course = Path(course)
+    config = load_config(course)
+    coursedir = course_directory(config)
+    log(f"feedback: nbgrader generate_feedback {assignment} (hidden tests removed, check messages "
+        "kept, a note on top when a run timed out or crashed)")
+    autograded = sorted(Path(coursedir.root, coursedir.autograded_directory).glob(f"*/{assignment}"))
+    if autograded:
+        try:
+            run_converter(GenerateFeedback, config, assignment_id=assignment)
+        except CourseError as err:  # nbgrader renders the others before it gives up
+            log(f"  warning: nbgrader could not render some feedback:\n{err}")
+    pages = []
+    max_points = {nb.stem: sum(p for _, p in graded_cells(nb))
+                  for nb in source_notebooks(course, assignment)}
+    for path in sorted((course / "labgrade" / "status" / assignment).glob("*.json")):
+        status = SubmissionStatus.load(course / "labgrade" / "status", assignment, path.stem)
+        graded = course / "autograded" / status.student / assignment
+        folder = course / "feedback" / status.student / assignment
+        if not graded.is_dir() and folder.exists():
+            shutil.rmtree(folder)  # feedback from an older grading
+        for notebook, total in max_points.items():
+            page = folder / f"{notebook}.html"
+            if not page.is_file() and not (graded / f"{notebook}.ipynb").is_file():
+                outcome = status.notebooks.get(notebook)
+                reason = outcome.message if outcome else "it was not graded"
+                folder.mkdir(parents=True, exist_ok=True)
+                page.write_text(PAGE.format(notebook=html.escape(notebook), max_points=total,
+                                            reason=html.escape(reason)))
+            if page.is_file():
+                pages.append(page)
+    log(f"  {len(pages)} pages in {course / 'feedback'}/<student>/{assignment}/")
+    return pages
+

@@ -1,0 +1,80 @@
+"""Release an assignment: nbgrader generate_assignment, then prove its tests with nbgrader's Validator.
+
+The source notebook (with solutions) must pass every graded cell, as ``nbgrader validate`` checks,
+and the release notebook (the students' version, stubs raising NotImplementedError) must fail every
+graded cell, as ``nbgrader validate --invert`` checks. A test that the blank release passes would
+give free points; a test that the solution fails would take points from correct work. Either stops
+the release with the cells named.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from .course import CourseError, load_config, run_converter, source_notebooks
+
+
+class ReleaseError(CourseError):
+    """The generated assignment is not safe to hand out."""
+
+
+def graded_cells(notebook_path: Path) -> list[tuple[str, float]]:
+    """(grade_id, points) of every autograded test cell, in notebook order."""
+    from nbgrader.utils import is_grade, is_solution
+
+    nb = nbformat.read(notebook_path, as_version=4)
+    return [(cell.metadata.nbgrader["grade_id"], float(cell.metadata.nbgrader.get("points", 0)))
+            for cell in nb.cells
+            if is_grade(cell) and not is_solution(cell) and cell.cell_type == "code"]
+
+
+def release(course: Path, assignment: str, validate: bool = True, log=print) -> None:
+    """Generate release/<assignment>/ from source/<assignment>/ and (by default) validate both."""
+    from nbgrader.converters import GenerateAssignment
+
+    log(f"release: nbgrader generate_assignment {assignment} "
+        f"(source/{assignment} -> release/{assignment}: solutions and hidden tests removed)")
+    run_converter(GenerateAssignment, load_config(course), assignment_id=assignment)
+    if validate:
+        validate_release(course, assignment, log=log)
+
+
+def validate_release(course: Path, assignment: str, log=print) -> None:
+    """Raise ReleaseError unless the source passes and the release fails every graded cell."""
+    from nbgrader.validator import Validator
+
+    config = load_config(course)
+    sources = source_notebooks(course, assignment)
+    if not sources:
+        raise ReleaseError(f"no source notebooks in {Path(course) / 'source' / assignment}")
+    for source in sources:
+        released = Path(course) / "release" / assignment / source.name
+        if not released.is_file():
+            raise ReleaseError(f"{released} is missing: run `labgrade release` first")
+        cells = graded_cells(source)
+        if not cells:
+            raise ReleaseError(f"{source.name} has no autograded test cells")
+        total = sum(points for _, points in cells)
+        problems = Validator(config=config).validate(str(source))
+        if problems:
+            raise ReleaseError(_explain(source, problems, "the SOURCE (solution) notebook must pass "
+                                                          "every graded cell"))
+        log(f"validate: source/{assignment}/{source.name} passes all {len(cells)} graded cells "
+            f"({total:g} points)  [nbgrader validate]")
+        problems = Validator(config=config, invert=True).validate(str(released))
+        if problems:
+            raise ReleaseError(_explain(released, problems, "the RELEASE (student) notebook must "
+                                                            "fail every graded cell"))
+        log(f"validate: release/{assignment}/{released.name} fails all {len(cells)} graded cells "
+            f"[nbgrader validate --invert]")
+
+
+def _explain(path: Path, problems: dict, rule: str) -> str:
+    lines = [f"{path}: {rule}."]
+    for kind, cells in problems.items():
+        for cell in cells:
+            first = cell.get("source", "").strip().splitlines()[:1] or [""]
+            detail = cell.get("raw_error", "").strip().splitlines()[-1:] or [""]
+            lines.append(f"  {kind}: {first[0][:70]!r} {detail[0][:120]}")
+    return "\n".join(lines)
