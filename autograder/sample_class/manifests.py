@@ -19,9 +19,9 @@ SAMPLE_CLASSES = {
             {"student": "bug_affine_backward", "story": "dw transposed: x.T @ dout, shape (D, M)",
              "patches": [{"cell": "code_affine_backward",
                           "replace": [["dw = dout.T @ x_flat", "dw = x_flat.T @ dout"]]}],
-             # the check's shape and gradient sub-checks fail, the no-mutation and dtype ones pass;
-             # the notebook's later training cell (ungraded) then raises: status "errors"
-             "expect": {"status": "errors", "points": {"affine_backward": 0.6667}}},
+             # credit for dx and db and the no-mutation and dtype sub-checks; dw's shape and gradient
+             # sub-checks fail; the notebook's later training cell (ungraded) then raises: status "errors"
+             "expect": {"status": "errors", "points": {"affine_backward": 2.3333}}},
             {"student": "bug_mse_grad", "story": "mse_loss gradient misses the factor 2",
              "patches": [{"cell": "code_mse_loss",
                           "replace": [["dpred = 2 * diff / diff.numel()",
