@@ -5,6 +5,10 @@ they match ``torch.nn.functional`` with its default ``reduction="mean"``; the mu
 the Weston-Watkins sum over wrong classes averaged over the batch (torch's ``multi_margin_loss``
 also divides by C).
 
+Like every graded function these run under ``torch.no_grad()``; ``softmax_cross_entropy`` reuses
+its own intermediate tensors in place (exp, then the gradient), so autograd cannot differentiate
+through it.
+
 Example
 -------
 >>> scores = torch.randn(8, 10); y = torch.randint(0, 10, (8,))
@@ -45,29 +49,29 @@ def l1_loss(pred: torch.Tensor, target: torch.Tensor):
 
 
 def log_softmax(scores: torch.Tensor) -> torch.Tensor:
-    """Row-wise ``s - max(s) - log(sum(exp(s - max(s))))``: stable for any finite scores. ``(N, C)``."""
-    shifted = scores - scores.max(dim=1, keepdim=True).values
+    """Row-wise ``s - max(s) - log(Σ_c exp(s - max(s)))``: stable for any finite scores. ``(N, C) -> (N, C)``."""
+    shifted = scores - scores.amax(dim=1, keepdim=True)  # (N, C), 0 at each row's max
     return shifted - torch.log(torch.exp(shifted).sum(dim=1, keepdim=True))
 
 
 def softmax(scores: torch.Tensor) -> torch.Tensor:
-    """Row-wise stable softmax ``(N, C) -> (N, C)``."""
-    return torch.exp(log_softmax(scores))
+    """Row-wise stable softmax ``exp(s - max(s)) / Σ_c exp(s - max(s))``, ``(N, C) -> (N, C)``."""
+    e = torch.exp(scores - scores.amax(dim=1, keepdim=True))  # (N, C), every entry in (0, 1]
+    return e / e.sum(dim=1, keepdim=True)
 
 
-def _targets_as_probs(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    n, c = scores.shape
-    if y.dim() == 1:
-        if y.dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
-            raise TypeError("class ids y must be an integer tensor (int64); soft labels must be (N, C)")
-        if y.shape[0] != n:
-            raise ValueError(f"y has {y.shape[0]} labels for {n} rows of scores")
-        if y.numel() and (int(y.min()) < 0 or int(y.max()) >= c):
-            raise ValueError(f"class ids must lie in [0, {c - 1}], got min {int(y.min())} max {int(y.max())}")
-        return torch.nn.functional.one_hot(y.long(), c).to(scores.dtype)
-    if y.shape != scores.shape:
-        raise ValueError(f"soft labels y must have the shape of scores {tuple(scores.shape)}, got {tuple(y.shape)}")
-    return y.to(scores.dtype)
+def _class_ids(y: torch.Tensor, n: int, c: int) -> torch.Tensor:
+    """``y`` ``(N,)`` as int64 after checking it: integers in ``[0, C - 1]``."""
+    if y.is_floating_point() or y.is_complex():
+        raise TypeError("class ids y must be an integer tensor (int64); soft labels must be (N, C)")
+    if y.shape[0] != n:
+        raise ValueError(f"y has {y.shape[0]} labels for {n} rows of scores")
+    y = y.long()
+    if y.numel():
+        lo, hi = torch.aminmax(y)  # one pass over the labels
+        if bool((lo < 0) | (hi >= c)):  # a single read back to the host (one sync on a GPU)
+            raise ValueError(f"class ids must lie in [0, {c - 1}], got min {int(lo)} max {int(hi)}")
+    return y
 
 
 def softmax_cross_entropy(scores: torch.Tensor, y: torch.Tensor):
@@ -76,14 +80,30 @@ def softmax_cross_entropy(scores: torch.Tensor, y: torch.Tensor):
     ``scores`` ``(N, C)``; ``y`` either ``(N,)`` int64 class ids or ``(N, C)`` probabilities.
     ``L = -(1/N) Σ_n Σ_c y_nc log softmax(s_n)_c``; ``dscores = (softmax(s) - y) / N`` (for soft
     labels whose rows sum to 1; in general ``(softmax(s)·Σ_c y_nc - y) / N``).
+    With class ids ``y_n`` the one-hot rows are never built: ``L = (1/N) Σ_n (log Σ_c exp(s_nc) - s_n,y_n)``
+    and ``dscores = softmax(s) / N`` with ``1/N`` taken off at ``(n, y_n)``.
     """
     if scores.dim() != 2:
         raise ValueError(f"scores must be (N, C), got shape {tuple(scores.shape)}")
-    n = scores.shape[0]
-    target = _targets_as_probs(scores, y)  # (N, C)
-    logp = log_softmax(scores)
-    loss = -(target * logp).sum() / n
-    dscores = (torch.exp(logp) * target.sum(dim=1, keepdim=True) - target) / n
+    n, c = scores.shape
+    if y.dim() == 1:
+        y = _class_ids(y, n, c)  # (N,) int64
+    elif y.shape != scores.shape:
+        raise ValueError(f"soft labels y must have the shape of scores {tuple(scores.shape)}, got {tuple(y.shape)}")
+    shifted = scores - scores.amax(dim=1, keepdim=True)  # (N, C), ≤ 0: exp cannot overflow
+    if y.dim() == 1:
+        picked = shifted.gather(1, y[:, None])  # (N, 1), the shifted score of each true class
+        e = shifted.exp_()  # the only exp, taken in place: shifted is not needed any more
+        z = e.sum(dim=1, keepdim=True)  # (N, 1), log z = logsumexp(s_n) - max(s_n)
+        loss = (torch.log(z) - picked).sum() / n  # -log p_y = log z - shifted_y
+        dscores = e.mul_(1.0 / (n * z))  # softmax / N, again in place
+        dscores[torch.arange(n, device=scores.device), y] -= 1.0 / n  # minus the one-hot / N
+        return loss, dscores
+    target = y.to(scores.dtype)  # (N, C)
+    e = torch.exp(shifted)  # the only exp, shared by the loss and the gradient
+    z = e.sum(dim=1, keepdim=True)  # (N, 1)
+    loss = -(target * (shifted - torch.log(z))).sum() / n
+    dscores = (e * (target.sum(dim=1, keepdim=True) / z) - target) / n
     return loss, dscores
 
 

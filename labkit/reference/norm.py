@@ -9,6 +9,11 @@ one); in eval mode it normalises with the running statistics.
 ``momentum`` (0.1), ``running_mean`` (zeros, ``(D,)``) and ``running_var`` (ones, ``(D,)``). The
 running statistics are created when absent and replaced by new tensors (never written in place).
 
+Batch norm keeps its per-channel statistics as ``(1, C)`` / ``(1, C, 1, 1)`` so that they broadcast
+against ``x`` with no permute or copy; the forward and ``batchnorm_backward_alt`` update their own
+intermediate tensors in place (never an input), so, like every graded function, they are meant to
+run under ``torch.no_grad()``: autograd cannot differentiate through them.
+
 Example
 -------
 >>> bn_param = {"mode": "train"}
@@ -17,6 +22,8 @@ Example
 >>> bn_param["mode"] = "eval"                         # now uses bn_param["running_mean"/"running_var"]
 """
 from __future__ import annotations
+
+import math
 
 import torch
 
@@ -52,6 +59,65 @@ def _check_inputs(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, ndim
 
 
 # ---------------------------------------------------------------------------------------- batchnorm
+def _channel_shape(x: torch.Tensor) -> tuple[int, ...]:
+    """``(1, C)`` for ``x`` ``(N, C)``, ``(1, C, 1, 1)`` for ``(N, C, H, W)``: per-channel values that broadcast."""
+    return (1, x.shape[1]) + (1,) * (x.dim() - 2)
+
+
+def _batchnorm(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, bn_param: dict):
+    """Shared by the fully connected and spatial forwards: statistics per channel (dim 1) over every
+    other dim, kept as ``(1, C, 1, ...)`` so that they broadcast against ``x`` without copies."""
+    if not isinstance(bn_param, dict):
+        raise TypeError(f"bn_param must be a dict, got {type(bn_param).__name__}")
+    mode = bn_param.get("mode", "train")
+    eps = bn_param.get("eps", 1e-5)
+    momentum = bn_param.get("momentum", 0.1)
+    c = x.shape[1]
+    dims = (0,) + tuple(range(2, x.dim()))  # every dim but the channel
+    m = x.shape[0] * math.prod(x.shape[2:])  # values per channel: N, or N*H*W
+    running_mean = bn_param.get("running_mean")
+    running_var = bn_param.get("running_var")
+    if running_mean is None:
+        running_mean = torch.zeros(c, dtype=x.dtype, device=x.device)
+    if running_var is None:
+        running_var = torch.ones(c, dtype=x.dtype, device=x.device)
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if not isinstance(t, torch.Tensor) or t.shape != (c,):
+            raise ValueError(f"bn_param[{name!r}] must be a tensor of shape ({c},)")
+        if t.dtype != x.dtype or t.device != x.device:
+            raise TypeError(f"bn_param[{name!r}] must have the dtype and device of x ({x.dtype}, {x.device})")
+    shape = _channel_shape(x)
+    gamma, beta = gamma.reshape(shape), beta.reshape(shape)  # (C,) -> (1, C, 1, ...)
+
+    if mode == "train":
+        if m < 2:
+            raise ValueError(
+                "batch normalisation in train mode needs more than one sample per feature "
+                f"(statistics over {m} value(s)); use mode 'eval' or a larger batch"
+            )
+        mu = x.mean(dim=dims, keepdim=True)  # (1, C, 1, ...)
+        xc = x - mu  # same shape as x
+        var = (xc * xc).mean(dim=dims, keepdim=True)  # (1, C, 1, ...), biased
+        std = torch.sqrt(var + eps)
+        inv = 1.0 / std
+        xhat = xc.mul_(inv)  # normalised in place: xc is not kept (batchnorm_backward recovers it as x̂ · s)
+        out = torch.addcmul(beta, gamma, xhat)  # gamma * xhat + beta in one pass
+        unbiased = var.reshape(c) * (m / (m - 1))
+        bn_param["running_mean"] = (1 - momentum) * running_mean + momentum * mu.reshape(c)
+        bn_param["running_var"] = (1 - momentum) * running_var + momentum * unbiased
+        cache = {"mode": "train", "dims": dims, "m": m, "std": std, "inv": inv, "xhat": xhat, "gamma": gamma}
+    elif mode == "eval":
+        inv = (1.0 / torch.sqrt(running_var + eps)).reshape(shape)
+        xhat = (x - running_mean.reshape(shape)) * inv
+        out = torch.addcmul(beta, gamma, xhat)  # gamma * xhat + beta
+        bn_param["running_mean"] = running_mean
+        bn_param["running_var"] = running_var
+        cache = {"mode": "eval", "dims": dims, "inv": inv, "xhat": xhat, "gamma": gamma}
+    else:
+        raise ValueError(f"bn_param['mode'] must be 'train' or 'eval', got {mode!r}")
+    return out, cache
+
+
 def batchnorm_forward(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, bn_param: dict):
     """Batch normalisation of ``x`` ``(N, D)``, per feature.
 
@@ -59,54 +125,11 @@ def batchnorm_forward(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, 
     ``out = gamma · x̂ + beta``; then ``running_mean ← (1-m) running_mean + m μ`` and
     ``running_var ← (1-m) running_var + m σ² N/(N-1)``.
     Eval: ``x̂ = (x - running_mean) / √(running_var + eps)``.
-    ``gamma``, ``beta``: ``(D,)``. Returns ``out`` ``(N, D)`` and the cache of the staged graph.
+    ``gamma``, ``beta``: ``(D,)``. Returns ``out`` ``(N, D)`` and the cache of the staged graph
+    (per-feature values in it are ``(1, D)``).
     """
     _check_inputs(x, gamma, beta, 2, "(N, D)")
-    if not isinstance(bn_param, dict):
-        raise TypeError(f"bn_param must be a dict, got {type(bn_param).__name__}")
-    mode = bn_param.get("mode", "train")
-    eps = bn_param.get("eps", 1e-5)
-    momentum = bn_param.get("momentum", 0.1)
-    n, d = x.shape
-    running_mean = bn_param.get("running_mean")
-    running_var = bn_param.get("running_var")
-    if running_mean is None:
-        running_mean = torch.zeros(d, dtype=x.dtype, device=x.device)
-    if running_var is None:
-        running_var = torch.ones(d, dtype=x.dtype, device=x.device)
-    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
-        if not isinstance(t, torch.Tensor) or t.shape != (d,):
-            raise ValueError(f"bn_param[{name!r}] must be a tensor of shape ({d},)")
-        if t.dtype != x.dtype or t.device != x.device:
-            raise TypeError(f"bn_param[{name!r}] must have the dtype and device of x ({x.dtype}, {x.device})")
-
-    if mode == "train":
-        if n < 2:
-            raise ValueError(
-                "batch normalisation in train mode needs more than one sample per feature "
-                f"(statistics over {n} value(s)); use mode 'eval' or a larger batch"
-            )
-        mu = x.mean(dim=0)  # (N, D) -> (D,)
-        xc = x - mu  # (N, D)
-        var = (xc * xc).mean(dim=0)  # (D,), biased
-        std = torch.sqrt(var + eps)  # (D,)
-        inv = 1.0 / std
-        xhat = xc * inv  # (N, D)
-        out = gamma * xhat + beta
-        unbiased = var * (n / (n - 1))
-        bn_param["running_mean"] = (1 - momentum) * running_mean + momentum * mu
-        bn_param["running_var"] = (1 - momentum) * running_var + momentum * unbiased
-        cache = {"mode": "train", "xc": xc, "std": std, "inv": inv, "xhat": xhat, "gamma": gamma}
-    elif mode == "eval":
-        inv = 1.0 / torch.sqrt(running_var + eps)  # (D,)
-        xhat = (x - running_mean) * inv
-        out = gamma * xhat + beta
-        bn_param["running_mean"] = running_mean
-        bn_param["running_var"] = running_var
-        cache = {"mode": "eval", "inv": inv, "xhat": xhat, "gamma": gamma}
-    else:
-        raise ValueError(f"bn_param['mode'] must be 'train' or 'eval', got {mode!r}")
-    return out, cache
+    return _batchnorm(x, gamma, beta, bn_param)
 
 
 def batchnorm_backward(dout: torch.Tensor, cache):
@@ -114,61 +137,65 @@ def batchnorm_backward(dout: torch.Tensor, cache):
 
     Graph: ``μ = mean x``; ``xc = x - μ``; ``σ² = mean xc²``; ``s = √(σ² + eps)``; ``i = 1/s``;
     ``x̂ = xc · i``; ``out = gamma x̂ + beta``. In eval mode ``μ`` and ``s`` are constants.
+    The means run over the batch (and over ``H, W`` for a spatial cache); ``dx`` has the shape of
+    ``dout``, ``dgamma`` and ``dbeta`` are ``(D,)``.
     """
-    xhat, gamma, inv = cache["xhat"], cache["gamma"], cache["inv"]
-    dbeta = dout.sum(dim=0)  # (D,)
-    dgamma = (dout * xhat).sum(dim=0)  # (D,)
-    dxhat = dout * gamma  # (N, D)
+    xhat, gamma, inv, dims = cache["xhat"], cache["gamma"], cache["inv"], cache["dims"]
+    dbeta = dout.sum(dim=dims)  # (D,)
+    dgamma = (dout * xhat).sum(dim=dims)  # (D,)
     if cache["mode"] == "eval":
-        return dxhat * inv, dgamma, dbeta
-    xc, std = cache["xc"], cache["std"]
-    n = dout.shape[0]
-    dxc = dxhat * inv  # x̂ = xc · i, through xc
-    dinv = (dxhat * xc).sum(dim=0)  # through i, (D,)
+        return dout * (gamma * inv), dgamma, dbeta
+    std = cache["std"]  # (1, D)
+    xc = xhat * std  # the centred input x - μ, (N, D)
+    m = cache["m"]  # values per feature
+    dxhat = dout * gamma  # out = gamma x̂ + beta
+    dinv = (dxhat * xc).sum(dim=dims, keepdim=True)  # x̂ = xc · i, through i: (1, D)
+    dxc = dxhat * inv  # x̂ = xc · i, through xc: (N, D)
     dstd = -dinv / (std * std)  # i = 1/s
     dvar = 0.5 * dstd / std  # s = √(σ² + eps)
-    dxc = dxc + 2.0 * xc * dvar / n  # σ² = mean xc²
-    dmu = -dxc.sum(dim=0)  # xc = x - μ
-    dx = dxc + dmu / n  # μ = mean x
+    dxc += xc * (2.0 * dvar / m)  # σ² = mean xc², the second path into xc
+    dmu = -dxc.sum(dim=dims, keepdim=True)  # xc = x - μ, through μ: (1, D)
+    dx = dxc + dmu / m  # μ = mean x
     return dx, dgamma, dbeta
 
 
 def batchnorm_backward_alt(dout: torch.Tensor, cache):
-    """``(dx, dgamma, dbeta)`` from the closed form (train mode), with ``g = dout · gamma``:
+    """``(dx, dgamma, dbeta)`` from the closed form (train mode):
 
-    ``dx = (1 / (N s)) · (N g - Σ_n g - x̂ · Σ_n g x̂)``, ``dgamma = Σ_n dout x̂``, ``dbeta = Σ_n dout``.
-    In eval mode ``dx = g / √(running_var + eps)``.
+    ``dbeta = Σ_n dout``, ``dgamma = Σ_n dout x̂`` and, over the ``N`` values of each feature,
+    ``dx = (gamma / s) · (dout - dbeta / N - x̂ · dgamma / N)`` with ``s = √(σ² + eps)``
+    (the same as ``(1 / (N s)) · (N g - Σ_n g - x̂ Σ_n g x̂)`` with ``g = dout · gamma``).
+    In eval mode ``dx = gamma · dout / √(running_var + eps)``. Shapes as ``batchnorm_backward``.
     """
-    xhat, gamma, inv = cache["xhat"], cache["gamma"], cache["inv"]
-    dbeta = dout.sum(dim=0)
-    dgamma = (dout * xhat).sum(dim=0)
-    g = dout * gamma  # (N, D)
+    xhat, gamma, inv, dims = cache["xhat"], cache["gamma"], cache["inv"], cache["dims"]
+    dbeta = dout.sum(dim=dims, keepdim=True)  # (1, D)
+    dgamma = (dout * xhat).sum(dim=dims, keepdim=True)  # (1, D)
+    scale = gamma * inv  # (1, D)
     if cache["mode"] == "eval":
-        return g * inv, dgamma, dbeta
-    n = dout.shape[0]
-    dx = (inv / n) * (n * g - g.sum(dim=0) - xhat * (g * xhat).sum(dim=0))
-    return dx, dgamma, dbeta
+        dx = dout * scale
+    else:
+        m = cache["m"]  # values per feature
+        dx = dout - dbeta / m  # dout minus its mean per feature,
+        dx.addcmul_(xhat, dgamma / m, value=-1.0)  # minus x̂ times the mean of dout·x̂,
+        dx *= scale  # times gamma / s
+    return dx, dgamma.flatten(), dbeta.flatten()
 
 
 # ---------------------------------------------------------------------------------- spatial batchnorm
 def spatial_batchnorm_forward(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, bn_param: dict):
     """Batch normalisation of ``x`` ``(N, C, H, W)`` with statistics per channel over ``N, H, W``
-    (as ``torch.nn.BatchNorm2d``). ``gamma``, ``beta``: ``(C,)``; ``bn_param`` as in
-    ``batchnorm_forward`` with running statistics of shape ``(C,)``."""
+    (as ``torch.nn.BatchNorm2d``): the formulas of ``batchnorm_forward`` with the means over
+    ``N·H·W`` values (unbiased running variance with ``N·H·W - 1``). ``gamma``, ``beta``: ``(C,)``;
+    ``bn_param`` as in ``batchnorm_forward`` with running statistics of shape ``(C,)``.
+    Returns ``out`` ``(N, C, H, W)`` and the cache (per-channel values ``(1, C, 1, 1)``)."""
     _check_inputs(x, gamma, beta, 4, "(N, C, H, W)")
-    n, c, h, w = x.shape
-    flat = x.permute(0, 2, 3, 1).reshape(-1, c)  # (N, C, H, W) -> (N*H*W, C)
-    out, cache = batchnorm_forward(flat, gamma, beta, bn_param)
-    out = out.reshape(n, h, w, c).permute(0, 3, 1, 2)  # back to (N, C, H, W)
-    return out, (cache, x.shape)
+    return _batchnorm(x, gamma, beta, bn_param)
 
 
 def spatial_batchnorm_backward(dout: torch.Tensor, cache):
-    """``(dx, dgamma, dbeta)`` of spatial batch norm: ``dx`` ``(N, C, H, W)``, the others ``(C,)``."""
-    bn_cache, (n, c, h, w) = cache
-    flat = dout.permute(0, 2, 3, 1).reshape(-1, c)  # (N, C, H, W) -> (N*H*W, C)
-    dx, dgamma, dbeta = batchnorm_backward_alt(flat, bn_cache)
-    return dx.reshape(n, h, w, c).permute(0, 3, 1, 2), dgamma, dbeta
+    """``(dx, dgamma, dbeta)`` of spatial batch norm: ``dx`` ``(N, C, H, W)``, the others ``(C,)``;
+    the closed form of ``batchnorm_backward_alt`` with sums over ``N, H, W``."""
+    return batchnorm_backward_alt(dout, cache)
 
 
 # ---------------------------------------------------------------------------------------- layernorm
