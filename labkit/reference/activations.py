@@ -53,21 +53,23 @@ def _require_number(name: str, value) -> None:
 
 # ----------------------------------------------------------------------------------------- sigmoid
 def sigmoid_forward(x: torch.Tensor):
-    """``σ(x) = 1 / (1 + exp(-x))``, computed without overflow.
+    """``σ(x) = 1 / (1 + exp(-x))``, finite for any finite ``x``.
 
-    With ``e = exp(-|x|)`` (never larger than 1): ``σ(x) = 1/(1+e)`` for ``x >= 0`` and ``e/(1+e)``
-    for ``x < 0``, finite for any finite ``x``. Returns ``out`` shaped like ``x`` and the cache ``out``.
+    For very negative ``x`` (below about -88 in float32, -709 in float64) ``exp(-x)`` overflows to
+    ``+inf``, and IEEE arithmetic then gives ``1 / (1 + inf) = 0`` exactly, the correctly rounded
+    limit; for large positive ``x``, ``exp(-x)`` underflows to 0 and ``σ = 1``. So no NaN can appear
+    and no branch is needed. Returns ``out`` shaped like ``x`` and the cache ``out``.
     """
     _require_float_tensor("x", x)
-    e = torch.exp(-x.abs())
-    out = torch.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    out = x.neg().exp_()  # exp(-x): one fresh tensor, then updated in place
+    out.add_(1.0).reciprocal_()  # 1 / (1 + exp(-x))
     return out, out
 
 
 def sigmoid_backward(dout: torch.Tensor, cache):
     """``dx = dout · σ(x) (1 - σ(x))``."""
     out = cache
-    return dout * out * (1.0 - out)
+    return (1.0 - out).mul_(out).mul_(dout)  # one new tensor: (1 - σ), times σ, times dout
 
 
 # -------------------------------------------------------------------------------------------- tanh
@@ -85,6 +87,14 @@ def tanh_backward(dout: torch.Tensor, cache):
 
 
 # -------------------------------------------------------------------------------------------- relu
+def _positive_indicator(x: torch.Tensor) -> torch.Tensor:
+    """``1[x > 0]`` as a new tensor of ``x``'s dtype: ``max(sign(x), 0)``, 0 at ``x = 0``.
+
+    (Arithmetic rather than ``(x > 0).to(dtype)``: no boolean temporary, and it can be updated in place.)
+    """
+    return x.sign().clamp_(min=0)
+
+
 def relu_forward(x: torch.Tensor):
     """``relu(x) = max(0, x)``; the cache is ``x``."""
     _require_float_tensor("x", x)
@@ -92,40 +102,56 @@ def relu_forward(x: torch.Tensor):
 
 
 def relu_backward(dout: torch.Tensor, cache):
-    """``dx = dout · 1[x > 0]`` (so ``relu'(0) = 0``)."""
+    """``dx = dout · 1[x > 0]`` (so ``relu'(0) = 0``), with ``1[x > 0] = max(sign(x), 0)``."""
     x = cache
-    return dout * (x > 0).to(dout.dtype)
+    return _positive_indicator(x).mul_(dout)
 
 
 # ---------------------------------------------------------------------------------------- leaky relu
 def leaky_relu_forward(x: torch.Tensor, negative_slope: float = 0.01):
-    """``leaky_relu(x) = x`` for ``x > 0``, ``negative_slope · x`` otherwise."""
+    """``leaky_relu(x) = x`` for ``x > 0``, ``negative_slope · x`` otherwise.
+
+    Computed without a branch as ``a·x + (1 - a)·max(x, 0)`` with ``a = negative_slope``.
+    """
     _require_float_tensor("x", x)
     _require_number("negative_slope", negative_slope)
-    out = torch.where(x > 0, x, negative_slope * x)
+    out = x.clamp(min=0).mul_(1.0 - negative_slope).add_(x, alpha=negative_slope)
     return out, (x, negative_slope)
 
 
 def leaky_relu_backward(dout: torch.Tensor, cache):
-    """``dx = dout`` where ``x > 0``, ``negative_slope · dout`` where ``x <= 0``."""
+    """``dx = dout`` where ``x > 0``, ``negative_slope · dout`` where ``x <= 0``.
+
+    The local slope is ``a + (1 - a)·1[x > 0]`` with ``a = negative_slope`` (so ``a`` at ``x = 0``).
+    """
     x, negative_slope = cache
-    return torch.where(x > 0, dout, negative_slope * dout)
+    slope = _positive_indicator(x).mul_(1.0 - negative_slope).add_(negative_slope)
+    return slope.mul_(dout)
 
 
 # --------------------------------------------------------------------------------------------- elu
 def elu_forward(x: torch.Tensor, alpha: float = 1.0):
-    """``elu(x) = x`` for ``x > 0``, ``alpha · (exp(x) - 1)`` otherwise (``expm1``, accurate near 0)."""
+    """``elu(x) = x`` for ``x > 0``, ``alpha · (exp(x) - 1)`` otherwise (``expm1``, accurate near 0).
+
+    Without a branch: ``elu(x) = max(x, 0) + neg`` with ``neg = alpha · expm1(min(x, 0))``, which is 0
+    for ``x > 0`` (and cannot overflow). The cache is ``(x, neg, alpha)``.
+    """
     _require_float_tensor("x", x)
     _require_number("alpha", alpha)
-    neg = alpha * torch.expm1(x.clamp(max=0))  # clamp: no overflow in the branch that is not taken
-    out = torch.where(x > 0, x, neg)
-    return out, (x, alpha)
+    neg = x.clamp(max=0).expm1_().mul_(alpha)  # alpha (exp(min(x, 0)) - 1)
+    out = x.clamp(min=0).add_(neg)
+    return out, (x, neg, alpha)
 
 
 def elu_backward(dout: torch.Tensor, cache):
-    """``dx = dout`` where ``x > 0``, ``alpha · exp(x) · dout`` where ``x <= 0`` (so ``elu'(0) = alpha``)."""
-    x, alpha = cache
-    return torch.where(x > 0, dout, alpha * torch.exp(x.clamp(max=0)) * dout)
+    """``dx = dout`` where ``x > 0``, ``alpha · exp(x) · dout`` where ``x <= 0`` (so ``elu'(0) = alpha``).
+
+    From the cached ``neg = alpha · (exp(min(x, 0)) - 1)``: ``alpha · exp(min(x, 0)) = neg + alpha``,
+    which is ``alpha`` for ``x > 0``; adding ``(1 - alpha) · 1[x > 0]`` makes the local slope 1 there.
+    """
+    x, neg, alpha = cache
+    slope = _positive_indicator(x).mul_(1.0 - alpha).add_(neg).add_(alpha)
+    return slope.mul_(dout)
 
 
 # -------------------------------------------------------------------------------------------- prelu
@@ -154,22 +180,22 @@ def prelu_forward(x: torch.Tensor, alpha: torch.Tensor):
                 f"alpha of shape {tuple(alpha.shape)} needs x of shape (N, {alpha.numel()}, ...), got {tuple(x.shape)}"
             )
     a = _alpha_view(x, alpha)
-    out = torch.where(x > 0, x, a * x)
+    out = torch.addcmul(x.clamp(min=0), a, x.clamp(max=0))  # max(x, 0) + alpha · min(x, 0)
     return out, (x, alpha)
 
 
 def prelu_backward(dout: torch.Tensor, cache):
     """Gradients of PReLU: ``(dx, dalpha)``.
 
-    ``dx = dout`` where ``x > 0``, ``alpha_c · dout`` elsewhere;
-    ``dalpha_c = Σ_{units of channel c with x <= 0} dout · x`` (summed over every unit when shared),
-    shaped like ``alpha``.
+    ``dx = dout`` where ``x > 0``, ``alpha_c · dout`` elsewhere, i.e. the local slope is
+    ``alpha_c + (1 - alpha_c) · 1[x > 0]``;
+    ``dalpha_c = Σ_{units of channel c with x <= 0} dout · x = Σ_{units of c} dout · min(x, 0)``
+    (summed over every unit when shared), shaped like ``alpha``.
     """
     x, alpha = cache
     a = _alpha_view(x, alpha)
-    positive = x > 0
-    dx = torch.where(positive, dout, a * dout)
-    contrib = torch.where(positive, torch.zeros_like(x), dout * x)  # d out / d alpha · dout
+    dx = _positive_indicator(x).mul_(1.0 - a).add_(a).mul_(dout)
+    contrib = x.clamp(max=0).mul_(dout)  # d out / d alpha · dout: min(x, 0) · dout
     if alpha.numel() == 1:
         dalpha = contrib.sum().reshape(1)
     else:

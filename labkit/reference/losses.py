@@ -51,13 +51,14 @@ def l1_loss(pred: torch.Tensor, target: torch.Tensor):
 def log_softmax(scores: torch.Tensor) -> torch.Tensor:
     """Row-wise ``s - max(s) - log(Σ_c exp(s - max(s)))``: stable for any finite scores. ``(N, C) -> (N, C)``."""
     shifted = scores - scores.amax(dim=1, keepdim=True)  # (N, C), 0 at each row's max
-    return shifted - torch.log(torch.exp(shifted).sum(dim=1, keepdim=True))
+    log_z = torch.exp(shifted).sum(dim=1, keepdim=True).log_()  # (N, 1), log Σ_c exp(s - max(s))
+    return shifted.sub_(log_z)  # in place: shifted is our own temporary
 
 
 def softmax(scores: torch.Tensor) -> torch.Tensor:
     """Row-wise stable softmax ``exp(s - max(s)) / Σ_c exp(s - max(s))``, ``(N, C) -> (N, C)``."""
-    e = torch.exp(scores - scores.amax(dim=1, keepdim=True))  # (N, C), every entry in (0, 1]
-    return e / e.sum(dim=1, keepdim=True)
+    e = (scores - scores.amax(dim=1, keepdim=True)).exp_()  # (N, C), every entry in (0, 1]
+    return e.div_(e.sum(dim=1, keepdim=True))  # normalised in place: e is our own temporary
 
 
 def _class_ids(y: torch.Tensor, n: int, c: int) -> torch.Tensor:
@@ -108,11 +109,17 @@ def softmax_cross_entropy(scores: torch.Tensor, y: torch.Tensor):
 
 
 def binary_cross_entropy_with_logits(s: torch.Tensor, y: torch.Tensor):
-    """``L = mean(max(s, 0) - s·y + log(1 + exp(-|s|)))`` (the stable form); ``ds = (σ(s) - y) / numel``."""
+    """``L = mean(max(s, 0) - s·y + log(1 + exp(-|s|)))`` (the stable form); ``ds = (σ(s) - y) / numel``.
+
+    The three terms are summed separately (``Σ s·y`` as a dot product), so only one full-size
+    temporary, ``log(1 + exp(-|s|))``, is built for the loss.
+    """
     _same_shape(s, y)
     y = y.to(s.dtype)
-    loss = (s.clamp(min=0) - s * y + torch.log1p(torch.exp(-s.abs()))).mean()
-    return loss, (torch.sigmoid(s) - y) / s.numel()
+    n = s.numel()
+    softplus_tail = s.abs().neg_().exp_().log1p_()  # log(1 + exp(-|s|)), same shape as s
+    loss = (s.clamp(min=0).sum() - torch.dot(s.flatten(), y.flatten()) + softplus_tail.sum()) / n
+    return loss, torch.sigmoid(s).sub_(y).div_(n)
 
 
 def multiclass_hinge_loss(scores: torch.Tensor, y: torch.Tensor, margin: float = 1.0):

@@ -212,25 +212,28 @@ def layernorm_forward(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, 
     if not isinstance(ln_param, dict):
         raise TypeError(f"ln_param must be a dict, got {type(ln_param).__name__}")
     eps = ln_param.get("eps", 1e-5)
+    d = x.shape[1]
     mu = x.mean(dim=1, keepdim=True)  # (N, 1)
-    xc = x - mu
-    var = (xc * xc).mean(dim=1, keepdim=True)  # (N, 1)
-    inv = 1.0 / torch.sqrt(var + eps)
-    xhat = xc * inv  # (N, D)
-    out = gamma * xhat + beta
+    xc = x - mu  # (N, D), the only full-size temporary: it becomes x̂ below
+    var = torch.linalg.vecdot(xc, xc, dim=1).unsqueeze(1) / d  # (N, 1): row-wise dot, no (N, D) square
+    inv = torch.rsqrt(var + eps)  # 1 / √(σ² + eps), (N, 1)
+    xhat = xc.mul_(inv)  # (N, D), normalised in place
+    out = torch.addcmul(beta, gamma, xhat)  # gamma · x̂ + beta in one pass
     return out, (xhat, inv, gamma)
 
 
 def layernorm_backward(dout: torch.Tensor, cache):
     """``(dx, dgamma, dbeta)``: batch norm's closed form with the roles of the axes swapped.
 
-    With ``g = dout · gamma``: ``dx = (1 / (D s_n)) · (D g - Σ_d g - x̂ · Σ_d g x̂)``;
-    ``dgamma = Σ_n dout x̂``; ``dbeta = Σ_n dout``.
+    With ``g = dout · gamma`` and ``s_n = √(σ²_n + eps)``, per row over its ``D`` features:
+    ``dx = (1 / s_n) · (g - mean_d g - x̂ · mean_d (g x̂))``;
+    ``dgamma = Σ_n dout x̂``; ``dbeta = Σ_n dout`` (both ``(D,)``).
     """
     xhat, inv, gamma = cache
-    d = dout.shape[1]
     g = dout * gamma  # (N, D)
-    dx = (inv / d) * (d * g - g.sum(dim=1, keepdim=True) - xhat * (g * xhat).sum(dim=1, keepdim=True))
-    dgamma = (dout * xhat).sum(dim=0)
-    dbeta = dout.sum(dim=0)
+    mean_g = g.mean(dim=1, keepdim=True)  # (N, 1)
+    mean_gx = torch.linalg.vecdot(g, xhat, dim=1).unsqueeze(1) / g.shape[1]  # (N, 1), row-wise dot / D
+    dx = g.sub_(mean_g).addcmul_(xhat, mean_gx, value=-1.0).mul_(inv)  # reuses g, no longer needed
+    dgamma = (dout * xhat).sum(dim=0)  # (D,)
+    dbeta = dout.sum(dim=0)  # (D,)
     return dx, dgamma, dbeta
