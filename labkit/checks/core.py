@@ -108,7 +108,8 @@ class CheckResult:
         return [s.hint for s in self.subchecks if not s.passed and s.hint]
 
     def report(self) -> str:
-        head = f"Check of {self.function}: {self.earned:g} / {self.points:g} points"
+        cases = "the visible cases" if self.seed == 0 else "hidden cases"  # the self-checks use seed 0
+        head = f"Check of {self.function} on {cases}: {self.earned:g} / {self.points:g} points"
         lines = [head, "-" * len(head)]
         todo = "not implemented yet"
         if self.subchecks and all(not s.passed and s.hint.startswith(todo) for s in self.subchecks):
