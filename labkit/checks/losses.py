@@ -76,7 +76,8 @@ def _value_and_grad_subchecks(c, student, reference, name, cases, grad_symbol, l
         s.measure(worst, diagnoses=grad_diag(cases, grads))
 
 
-def _common_diag(cases, ratios, what_n="the batch size N"):
+def _common_diag(cases, ratios, diffs=None, what_n="the batch size N"):
+    """Diagnoses of a loss off by a factor N or numel (``diffs``, the absolute gaps, are not needed here)."""
     ns = [args[0].shape[0] for args, _ in cases]
     numels = [args[0].numel() for args, _ in cases]
     return [
@@ -115,7 +116,7 @@ def mse_loss(student: Callable, *, points: float = 1.0, seed: int = 0, quiet: bo
     cases = _regression_cases(c)
     _value_and_grad_subchecks(
         c, student, R.mse_loss, "mse_loss", cases, "dpred",
-        lambda cs, r, d: _common_diag(cs, r),
+        _common_diag,
         lambda cs, g: _grad_diag(cs, g, [(all(rel_error(a, b / 2) < 1e-9 for a, b in g),
                                           "the gradient is half the right one: d/dx of x^2 is 2x")]))
     (p, t), _ = cases[1]
@@ -127,7 +128,7 @@ def l1_loss(student: Callable, *, points: float = 1.0, seed: int = 0, quiet: boo
     c = Check("l1_loss", points, seed)
     cases = _regression_cases(c)
     _value_and_grad_subchecks(c, student, R.l1_loss, "l1_loss", cases, "dpred",
-                              lambda cs, r, d: _common_diag(cs, r), lambda cs, g: _grad_diag(cs, g))
+                              _common_diag, _grad_diag)
     with c.sub("dpred is 0 where pred == target exactly (sign(0) = 0, as PyTorch)", weight=1, tol=TOL["value"],
                hint="use torch.sign(pred - target), which is 0 at 0; a comparison like (diff > 0)*2 - 1 gives -1") as s:
         p = c.randn(6)
@@ -139,10 +140,6 @@ def l1_loss(student: Callable, *, points: float = 1.0, seed: int = 0, quiet: boo
     return _finish_common(c, student, (p.float(), t.float()), (p, t)).finish(quiet)
 
 
-def _softmax_loss_diag(cases, ratios, diffs):
-    return _common_diag(cases, ratios)
-
-
 def softmax_cross_entropy(student: Callable, *, points: float = 1.0, seed: int = 0,
                           quiet: bool = False) -> CheckResult:
     """Check ``softmax_cross_entropy(scores, y) -> (loss, dscores)``: hard and soft labels, extreme scores."""
@@ -152,14 +149,14 @@ def softmax_cross_entropy(student: Callable, *, points: float = 1.0, seed: int =
         n, k = c.choice([3, 5, 8]), c.choice([4, 10])
         hard.append(((c.randn(n, k, scale=2.0), c.randint(0, k, (n,))), {}))
     _value_and_grad_subchecks(c, student, R.softmax_cross_entropy, "softmax_cross_entropy", hard, "dscores",
-                              _softmax_loss_diag, lambda cs, g: _grad_diag(cs, g), label="(class-id labels)")
+                              _common_diag, _grad_diag, label="(class-id labels)")
     soft = []
     for _ in range(2):
         n, k = c.choice([3, 6]), c.choice([5, 10])
         probs = torch.softmax(c.randn(n, k, scale=2.0), dim=1)
         soft.append(((c.randn(n, k, scale=2.0), probs), {}))
     _value_and_grad_subchecks(c, student, R.softmax_cross_entropy, "softmax_cross_entropy", soft, "dscores",
-                              _softmax_loss_diag, lambda cs, g: _grad_diag(cs, g), label="(soft labels (N, C))")
+                              _common_diag, _grad_diag, label="(soft labels (N, C))")
     with c.sub("finite and right for extreme scores (|s| up to 1e4)", weight=1, tol=TOL["value"],
                hint="exp(1e4) overflows to inf: subtract each row's max before exponentiating, and compute "
                     "log-softmax as s - max - log(sum(exp(s - max))) rather than log(softmax)") as s:
@@ -184,7 +181,7 @@ def binary_cross_entropy_with_logits(student: Callable, *, points: float = 1.0, 
     for shape in [(c.choice([5, 8]),), (c.choice([3, 4]), c.choice([2, 5]))]:
         cases.append(((c.randn(*shape, scale=3.0), c.rand(*shape)), {}))  # soft targets in [0, 1]
     _value_and_grad_subchecks(c, student, R.binary_cross_entropy_with_logits, "binary_cross_entropy_with_logits",
-                              cases, "ds", lambda cs, r, d: _common_diag(cs, r), lambda cs, g: _grad_diag(cs, g))
+                              cases, "ds", _common_diag, _grad_diag)
     with c.sub("finite and right for large |s| (up to 1e4)", weight=1, tol=TOL["value"],
                hint="log(sigmoid(s)) overflows for large |s|: use the stable form "
                     "max(s, 0) - s*y + log1p(exp(-|s|))") as s:
