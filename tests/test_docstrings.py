@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import pkgutil
 
 import matplotlib
 import pytest
 
 matplotlib.use("Agg")
 
-MODULES = ["labkit", "labkit.gradcheck", "labkit.data", "labkit.train", "labkit.monitor", "labkit.bridges",
-           "labkit.surfaces", "labkit.viz", "labkit.widgets", "labkit.reference.augment",
-           "labkit.reference.optim", "labkit.reference.schedules", "labkit.reference.practice"]
+import labkit
+
+MODULES = ["labkit"] + sorted(m.name for m in pkgutil.walk_packages(labkit.__path__, "labkit.")
+                              if not m.name.rsplit(".", 1)[-1].startswith("_"))
 
 
 @pytest.mark.parametrize("name", MODULES)

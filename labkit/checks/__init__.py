@@ -1,24 +1,83 @@
-"""The checks that grade student functions: ``checks.<function>(student callables, points=P, seed=S)``.
+"""The checks that grade student functions: ``checks.<name>(student callables, points=P, cases=...)``.
 
-Each prints a readable report on stdout and returns a ``CheckResult`` whose text form is the points
-earned (nbgrader's partial credit). The same name everywhere: ``checks.affine_forward`` checks the
-student's ``affine_forward``. Visible self-checks use the default seed; hidden tests pass another.
+One check per graded function, built from its :class:`Spec` (one ``specs_NN.py`` file per notebook,
+found here without an import list). The same name everywhere: ``checks.affine_forward`` checks the
+student's ``affine_forward``, compares it with ``labkit.reference.affine_forward`` and is the
+nbgrader ``grade_id`` of its test cell. The contract is ``docs/student_api.md``.
+
+A visible self-check says ``cases="visible"``; a hidden test says ``cases="hidden"`` and passes the
+seed of its cases. Each check prints a report on stdout and returns a :class:`CheckResult` whose
+text form is the points earned (nbgrader's partial credit).
 
 Example
 -------
 >>> from labkit import checks
->>> checks.affine_forward(affine_forward, points=3)      # doctest: +SKIP
+>>> checks.affine_forward(affine_forward, points=3, cases="visible")      # doctest: +SKIP
 """
 from __future__ import annotations
 
-from .core import TOL, Check, CheckResult, SubCheck  # noqa: F401
-from .gradients import numerical_gradient, numerical_gradient_array  # noqa: F401
-from .gradients import rel_error_check as rel_error  # noqa: F401
-from .layers import affine_backward, affine_forward  # noqa: F401
-from .losses import (  # noqa: F401
-    binary_cross_entropy_with_logits,
-    l1_loss,
-    mse_loss,
-    multiclass_hinge_loss,
-    softmax_cross_entropy,
-)
+import importlib
+import pkgutil
+from typing import Callable
+
+from .core import TOL, CheckResult, StudentError, SubCheck  # noqa: F401
+from .runner import run_spec
+from .spec import Case, Diagnosis, Draw, Probe, Spec  # noqa: F401
+
+__all__ = ["TOL", "CheckResult", "SubCheck", "Spec", "Probe", "Diagnosis", "Case", "REGISTRY", "make_check"]
+
+REGISTRY: dict[str, Spec] = {}  # every graded function's spec, by name
+
+
+def _reference(spec: Spec):
+    if spec.reference is not None:
+        return spec.reference
+    from .. import reference as R
+
+    if spec.kind == "backward":
+        return getattr(R, spec.forward), getattr(R, spec.name)
+    return getattr(R, spec.name)
+
+
+def make_check(spec: Spec) -> Callable[..., CheckResult]:
+    """The check function of ``spec``: ``check(*students, points, cases="visible", seed=None, quiet=False)``."""
+
+    def check(*students: Callable, points: float, cases: str = "visible", seed: int | None = None,
+              quiet: bool = False) -> CheckResult:
+        if len(students) != spec.arity:
+            what = "your forward and backward functions" if spec.arity == 2 else "your function"
+            raise TypeError(f"checks.{spec.name} takes {what} ({spec.arity} argument{'s' * (spec.arity > 1)}), "
+                            f"got {len(students)}")
+        if isinstance(points, bool) or not isinstance(points, (int, float)) or not points >= 0:
+            raise ValueError(f"points must be a non-negative number, got {points!r}")
+        if cases not in ("visible", "hidden"):
+            raise ValueError(f'cases must be "visible" or "hidden", got {cases!r}')
+        if cases == "hidden" and seed is None:
+            raise ValueError('hidden cases need the seed they are drawn from: cases="hidden", seed=...')
+        seed = 0 if seed is None else seed
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"seed must be an int, got {seed!r}")
+        result = run_spec(spec, students, points=points, cases=cases, seed=seed, reference=_reference(spec))
+        if not quiet:
+            print(result.report())
+        return result
+
+    check.__name__ = check.__qualname__ = spec.name
+    check.__doc__ = f"Check the student's ``{spec.name}`` ({spec.kind}) on seeded cases; see labkit/checks/spec.py."
+    check.spec = spec
+    return check
+
+
+def _discover() -> None:
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("specs_"):
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            for spec in module.SPECS:
+                if spec.name in REGISTRY:
+                    raise RuntimeError(f"two specs are named {spec.name!r}")
+                REGISTRY[spec.name] = spec
+                globals()[spec.name] = make_check(spec)
+                __all__.append(spec.name)
+
+
+_discover()

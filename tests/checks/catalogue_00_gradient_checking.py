@@ -1,6 +1,8 @@
-"""Section 00: realistic buggy student versions (each must lose points) and correct versions written
-differently from the reference (each must keep full marks), grouped by function; BUGGY and CORRECT at the end
-list them. CHECK_PROBLEMS names the verdicts the checks get wrong today (the tests mark them xfail)."""
+"""Notebook 00: realistic buggy student versions (each must lose points), correct versions written
+differently from the reference (each must keep full marks) and cheats (the matching built-in, autograd,
+the answer key: each must score 0 with the call named), grouped by function; BUGGY, CORRECT and CHEATS
+at the end list them. CHECK_PROBLEMS names the verdicts the checks get wrong today (the tests mark them
+xfail)."""
 from __future__ import annotations
 
 import itertools
@@ -9,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-import labkit.reference as R
+from .answer_key import RAW as R  # the references, callable from a student's function here
 
 # --- numerical_gradient -------------------------------------------------------------------------
 
@@ -361,6 +363,8 @@ def re_alt_numpy(a, b):
     den = np.maximum(np.abs(a), np.abs(b))
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.where(den == 0, 0.0, np.abs(a - b) / np.where(den == 0, 1, den))
+    if np.isnan(r).any():
+        return float("inf")
     return float(r.max()) if r.size else 0.0
 
 
@@ -409,15 +413,31 @@ def re_norm_ratio(a, b):
 
 
 def re_nan_to_num(a, b):
+    """Turns the NaN of a broken gradient into 0: the notebook asks for inf."""
     return torch.nan_to_num((a - b).abs() / torch.maximum(a.abs(), b.abs()), nan=0.0).max().item()
 
 
 def re_where(a, b):
+    """Right but for the notebook's rule that a NaN gives inf (this returns NaN)."""
     den = torch.maximum(a.abs(), b.abs())
     return float(torch.where(den == 0, torch.zeros_like(den), (a - b).abs() / den).max())
 
 
 def re_python_loop(a, b):
+    if a.shape != b.shape:
+        raise ValueError(f"shapes differ: {a.shape} and {b.shape}")
+    worst = 0.0
+    for u, v in zip(a.reshape(-1).tolist(), b.reshape(-1).tolist()):
+        if u != u or v != v:
+            return float("inf")
+        den = max(abs(u), abs(v))
+        if den > 0:
+            worst = max(worst, abs(u - v) / den)
+    return worst
+
+
+def re_loop_without_the_rules(a, b):
+    """Right on ordinary inputs, but neither a NaN gives inf nor do different shapes raise."""
     worst = 0.0
     for u, v in zip(a.reshape(-1).tolist(), b.reshape(-1).tolist()):
         den = max(abs(u), abs(v))
@@ -429,8 +449,10 @@ def re_python_loop(a, b):
 def re_numpy_scalar(a, b):
     """Returns np.max(...): a numpy.float64, which is a subclass of Python's float."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError("a and b differ in shape")
     den = np.maximum(np.abs(a), np.abs(b))
-    return np.max(np.abs(a - b) / np.where(den == 0, 1.0, den))
+    return np.inf if np.isnan(a).any() or np.isnan(b).any() else np.max(np.abs(a - b) / np.where(den == 0, 1.0, den))
 
 
 # --- affine_forward / affine_backward -----------------------------------------------------------
@@ -754,7 +776,7 @@ def l1_float32_grad(pred, target):
 def l1_two_masks(pred, target):
     d = pred - target
     g = (d > 0).to(d.dtype) - (d < 0).to(d.dtype)
-    return F.l1_loss(pred, target), g / d.numel()
+    return d.abs().sum() / d.numel(), g / d.numel()
 
 
 def l1_float_loss_sgn(pred, target):
@@ -1116,6 +1138,75 @@ def hinge_F_multi_margin(scores, y, margin=1.0):
     return loss, active / n
 
 
+def mse_einsum(pred, target):
+    d = (pred - target).reshape(-1)
+    return torch.einsum("i,i->", d, d) / d.numel(), (2.0 / d.numel()) * (pred - target)
+
+
+# --- cheats: each scores 0 and the report names the call --------------------------------------------
+
+
+def ng_autograd(f, x, h=1e-5):
+    with torch.enable_grad():
+        z = x.detach().clone().requires_grad_(True)
+        f(z).backward()
+    return z.grad.detach()
+
+
+def nga_autograd(f, x, dout, h=1e-5):
+    with torch.enable_grad():
+        z = x.detach().clone().requires_grad_(True)
+        (g,) = torch.autograd.grad((f(z) * dout).sum(), z)
+    return g
+
+
+def ng_answer_key(f, x, h=1e-5):
+    from labkit import gradcheck
+
+    return gradcheck.numerical_gradient(f, x, h)
+
+
+def re_answer_key_importlib(a, b):
+    import importlib
+
+    return importlib.import_module("labkit.reference").rel_error(a, b)
+
+
+def af_answer_key_sys_modules(x, w, b):
+    import sys
+
+    return getattr(sys.modules["labkit.reference.layers"], "affine_forward")(x, w, b)
+
+
+def ab_autograd(dout, cache):
+    x, w, b = (t.detach().clone().requires_grad_(True) for t in cache)
+    with torch.enable_grad():
+        out = x.reshape(len(x), -1) @ w.T + b
+        return torch.autograd.grad(out, (x, w, b), dout)
+
+
+def ab_answer_key(dout, cache):
+    import labkit.reference as ref
+
+    return ref.affine_backward(dout, cache)
+
+
+def ce_nn_module(scores, y):
+    """torch.nn.CrossEntropyLoss goes through F.cross_entropy."""
+    loss = torch.nn.CrossEntropyLoss()(scores, y)
+    return loss, (torch.softmax(scores, dim=1) - _targets(scores, y)) / scores.shape[0]
+
+
+def l1_builtin(pred, target):
+    return F.l1_loss(pred, target), torch.sign(pred - target) / pred.numel()
+
+
+def hinge_answer_key(scores, y, margin=1.0):
+    from labkit.reference import losses
+
+    return losses.multiclass_hinge_loss(scores, y, margin)
+
+
 # --- the catalogue ------------------------------------------------------------------------------
 
 
@@ -1125,7 +1216,7 @@ BUGGY = {
                            ng_precedence, ng_restore_by_adding, ng_float32_eval, ng_default_h_big, ng_returns_list],
     "numerical_gradient_array": [nga_ignores_dout, nga_one_sided, nga_no_restore, nga_float32_buffer, nga_elementwise,
                                  nga_mean, nga_fixed_h, nga_divides_by_h, nga_restore_by_adding],
-    "rel_error": [re_mean, re_cs231n_sum, re_nan_on_zeros, re_returns_tensor, re_denominator_a_only, re_tensor_max,
+    "rel_error": [re_nan_to_num, re_where, re_loop_without_the_rules, re_mean, re_cs231n_sum, re_nan_on_zeros, re_returns_tensor, re_denominator_a_only, re_tensor_max,
                   re_float32, re_clamp_1e8, re_eps_in_den, re_masked_max, re_builtin_max, re_global_scale,
                   re_norm_ratio],
     "affine_forward": [af_no_transpose, af_no_reshape, af_no_bias, af_inplace, af_float64, af_hardcoded_3d,
@@ -1153,18 +1244,33 @@ CORRECT = {
                            ng_list_then_tensor, ng_basis_vectors],
     "numerical_gradient_array": [R.numerical_gradient_array, nga_alt, nga_tensordot, nga_own_numerical_gradient,
                                  nga_dot_multi_index],
-    "rel_error": [R.rel_error, re_alt_numpy, re_nan_to_num, re_where, re_python_loop, re_numpy_scalar],
-    "affine_forward": [R.affine_forward, af_alt_einsum, af_alt_linear, af_addmm, af_list, af_loop_outputs],
+    "rel_error": [R.rel_error, re_alt_numpy, re_python_loop, re_numpy_scalar],
+    "affine_forward": [R.affine_forward, af_alt_einsum, af_addmm, af_list, af_loop_outputs],
     "affine_backward": [(R.affine_forward, R.affine_backward), (af_alt_einsum, ab_alt_einsum),
                         (af_alt_linear, ab_alt_dict), (af_list, ab_loop_batch), ab_list_transposes],
-    "mse_loss": [R.mse_loss, mse_alt, mse_float_loss, mse_list_inplace, mse_F_sum],
+    "mse_loss": [R.mse_loss, mse_float_loss, mse_list_inplace, mse_einsum],
     "l1_loss": [R.l1_loss, l1_alt, l1_two_masks, l1_float_loss_sgn],
-    "softmax_cross_entropy": [R.softmax_cross_entropy, ce_alt_logsumexp, ce_F_cross_entropy, ce_loop_over_classes,
+    "softmax_cross_entropy": [R.softmax_cross_entropy, ce_alt_logsumexp, ce_loop_over_classes,
                               ce_eye_einsum],
     "binary_cross_entropy_with_logits": [R.binary_cross_entropy_with_logits, bce_alt_softplus, bce_logsigmoid,
-                                         bce_F_builtin, bce_two_branches],
-    "multiclass_hinge_loss": [R.multiclass_hinge_loss, hinge_alt_loop_free, hinge_naive_loops, hinge_masked_relu,
-                              hinge_F_multi_margin],
+                                         bce_two_branches],
+    "multiclass_hinge_loss": [R.multiclass_hinge_loss, hinge_alt_loop_free, hinge_naive_loops, hinge_masked_relu],
+}
+
+CHEATS = {  # (function, version, the call the report must name)
+    "numerical_gradient": [(ng_autograd, "torch.Tensor.backward"), (ng_answer_key, "labkit.gradcheck.numerical_gradient")],
+    "numerical_gradient_array": [(nga_autograd, "torch.autograd.grad")],
+    "rel_error": [(re_answer_key_importlib, "labkit.gradcheck.rel_error")],
+    "affine_forward": [(af_alt_linear, "torch.nn.functional.linear"),
+                       (af_answer_key_sys_modules, "labkit.reference.affine_forward")],
+    "affine_backward": [(ab_autograd, "torch.autograd.grad"), (ab_answer_key, "labkit.reference.affine_backward")],
+    "mse_loss": [(mse_alt, "torch.nn.functional.mse_loss"), (mse_F_sum, "torch.nn.functional.mse_loss")],
+    "l1_loss": [(l1_builtin, "torch.nn.functional.l1_loss")],
+    "softmax_cross_entropy": [(ce_F_cross_entropy, "torch.nn.functional.cross_entropy"),
+                              (ce_nn_module, "torch.nn.functional.cross_entropy")],
+    "binary_cross_entropy_with_logits": [(bce_F_builtin, "binary_cross_entropy_with_logits")],
+    "multiclass_hinge_loss": [(hinge_F_multi_margin, "multi_margin_loss"),
+                              (hinge_answer_key, "labkit.reference.multiclass_hinge_loss")],
 }
 
 
@@ -1172,13 +1278,6 @@ CORRECT = {
 # Each reason names the problem in labkit/checks. The tests mark these (version, seed) pairs
 # xfail(strict=True): the suite stays green now and turns red once the check is fixed, as a reminder to
 # delete the entry here. Seeds: None means every seed tried; EXTRA_SEEDS adds a seed that shows the problem.
-
-_FLAT_1D_RELERR = ("checks/gradients.rel_error_check: inputs are always 1-D, of ordinary magnitude, never all zero, "
-                   "and the far-off entry is always the first: ")
-_NO_FLOAT64_DTYPE = ("numerical_gradient_array / affine_backward never check that a float64 input gives a float64 "
-                     "result; a float32 buffer only shows through tolerances, on some seeds")
-_ELEMENTWISE_REL = ("the comparison is an elementwise relative error: an exact entry near 0 (|g| ~ 1e-4) "
-                    "fails a correct version on this seed; compare relative to the gradient's scale")
 
 # Versions a check could not judge right, with (the problem, the seeds where it shows; None = all).
 # Empty: every problem the red-team review found (P1-P14) is fixed in labkit/checks; a new problem goes
@@ -1188,12 +1287,45 @@ EXTRA_SEEDS = {"af_no_reshape": [4], "af_transposed_flatten": [4], "nga_float32_
                "numerical_gradient": [114], "numerical_gradient_array": [681], "affine_backward": [457]}
 
 
-def callables(function: str, impl):
-    """The arguments a check takes: (forward, backward) for affine_backward, else the one function."""
-    if function == "affine_backward" and not isinstance(impl, tuple):
-        return (R.affine_forward, impl)
-    return impl if isinstance(impl, tuple) else (impl,)
-
-
-def name_of(impl) -> str:
-    return getattr(impl, "__name__", None) or impl[1].__name__
+HINTS = [  # (function, buggy version, words the hint or measurement of some failed sub-check must contain)
+    ("numerical_gradient", ng_one_sided, "one-sided"),
+    ("numerical_gradient", ng_divides_by_h, "twice the gradient"),
+    ("numerical_gradient", ng_fixed_h, "argument h"),
+    ("numerical_gradient", ng_returns_list, "should be a torch.Tensor"),
+    ("numerical_gradient", ng_flat, "with the right number of entries"),
+    ("numerical_gradient", ng_float32_buffer, "float64 inputs came back as float32"),
+    ("numerical_gradient_array", nga_ignores_dout, "ignores dout"),
+    ("numerical_gradient_array", nga_float32_buffer, "float64 inputs came back as float32"),
+    ("rel_error", re_mean, "you took the mean"),
+    ("rel_error", re_cs231n_sum, "|a| + |b|"),
+    ("rel_error", re_nan_on_zeros, "0/0 gives NaN"),
+    ("rel_error", re_tensor_max, ".item()"),
+    ("affine_forward", af_no_bias, "misses the bias"),
+    ("affine_forward", af_inplace, "in place"),
+    ("affine_forward", af_float64, "float32 inputs came back as float64"),
+    ("affine_backward", ab_dx_not_reshaped, "dx has shape"),
+    ("affine_backward", ab_dw_transposed, "shape of its transpose"),
+    ("affine_backward", ab_db_mean, "N (the batch size) times too small"),
+    ("mse_loss", mse_no_two, "2 times too small"),
+    ("mse_loss", mse_sum, "number of elements times too large"),
+    ("mse_loss", mse_grad_sign, "wrong sign"),
+    ("mse_loss", mse_mutates_pred, "in place"),
+    ("mse_loss", mse_float64_grad, "came back as float64"),
+    ("mse_loss", mse_swapped, "should be a single number"),
+    ("l1_loss", l1_sign_at_zero, "sign(0) = 0"),
+    ("l1_loss", l1_divide_by_abs, "at a tie"),
+    ("softmax_cross_entropy", ce_no_shift, "overflows"),
+    ("softmax_cross_entropy", ce_no_mean, "N (the batch size) times too large"),
+    ("softmax_cross_entropy", ce_grad_sign, "wrong sign"),
+    ("softmax_cross_entropy", ce_mutates_scores, "in place"),
+    ("softmax_cross_entropy", ce_hard_only, "soft labels"),
+    ("binary_cross_entropy_with_logits", bce_naive, "for large |s|"),
+    ("binary_cross_entropy_with_logits", bce_sum, "number of elements times too large"),
+    ("multiclass_hinge_loss", hinge_counts_correct, "one margin too large"),
+    ("multiclass_hinge_loss", hinge_divides_by_c, "C (the size of dim 1) times too small"),
+    ("multiclass_hinge_loss", hinge_mean_over_all, "C (the size of dim 1) times too small"),
+    ("multiclass_hinge_loss", hinge_fixed_margin, "margin argument is not used"),
+    ("multiclass_hinge_loss", hinge_no_correct_grad, "correct-class column"),
+    ("multiclass_hinge_loss", hinge_batch_sum, "N (the batch size) times too large"),
+    ("multiclass_hinge_loss", hinge_delta_keyword, "keyword argument 'margin'"),
+]

@@ -1,0 +1,482 @@
+"""The generic runner: one :class:`~labkit.checks.spec.Spec` and the student's callables in, a scored report out.
+
+Every student call goes through :func:`call_student`: under ``torch.no_grad()``, with warnings and
+stderr swallowed, inputs cloned and compared afterwards (in-place changes), the answer key refused
+and forbidden torch functions recorded (a ``TorchFunctionMode``), and any exception kept as data.
+The runner then builds the standard sub-checks from the recorded calls (see ``core.py`` for the
+states and the score).
+"""
+from __future__ import annotations
+
+import contextlib
+import inspect
+import io
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch.overrides import TorchFunctionMode, resolve_name
+
+from .. import _student_code
+from ..gradcheck import sparse_grad_check
+from .core import ERROR, FAIL, PASS, SKIP, TOL, CheckResult, StudentError, SubCheck, as_plain_tensor, scaled_error
+from .diagnose import generic_diagnoses, shape_hint
+from .spec import Case, Draw, Evidence, Spec
+
+__all__ = ["run_spec", "call_student", "AUTOGRAD"]
+
+AUTOGRAD = ("torch.Tensor.backward", "torch.autograd.grad", "torch.autograd.backward")
+
+
+def _resolve(qualname: str):
+    obj: Any = __import__(qualname.split(".")[0])
+    for part in qualname.split(".")[1:]:
+        obj = getattr(obj, part)
+    return obj
+
+
+class _Spy(TorchFunctionMode):
+    """Records every call of a forbidden torch function made while the student's code runs."""
+
+    def __init__(self, forbidden: dict, seen: list):
+        super().__init__()
+        self.forbidden, self.seen = forbidden, seen
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = self.forbidden.get(func) or (resolve_name(func) if self.forbidden else None)
+        if name in self.forbidden.values() and name not in self.seen:
+            self.seen.append(name)
+        return func(*args, **(kwargs or {}))
+
+
+@dataclass
+class Call:
+    """One call of student code: what came back or what it raised, and which inputs it changed."""
+
+    value: Any = None
+    exception: BaseException | None = None
+    error: str = ""  # the exception described for the student (type, message, their line)
+    changed: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.exception is None
+
+
+def _message(exc: BaseException) -> str:
+    try:
+        return f"{type(exc).__name__}: {exc}"
+    except Exception:  # an exception whose __str__ raises
+        return type(exc).__name__
+
+
+def describe(exc: BaseException) -> str:
+    """The exception as a student wants it: type, message and the line of *their* code that raised."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if "labkit" not in f.filename.replace("\\", "/").split("/")]
+    where = f" (line {frames[-1].lineno}: {frames[-1].line.strip()})" if frames and frames[-1].line else ""
+    return _message(exc) + where
+
+
+def call_student(fn: Callable, args: tuple, kwargs: dict, *, names: list[str], forbidden: dict, seen: list,
+                 helpers: dict | None = None) -> Call:
+    """Run ``fn(*args, **kwargs)`` as student code; never raises (but KeyboardInterrupt)."""
+    saved = [a.clone() if isinstance(a, torch.Tensor) else None for a in args]
+    swapped = {}
+    namespace = getattr(fn, "__globals__", None)
+    call = Call()
+    try:
+        if helpers and isinstance(namespace, dict):
+            for name, ref in helpers.items():
+                if name in namespace:
+                    swapped[name] = namespace[name]
+                    namespace[name] = _student_code.allowed(ref)
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(torch.no_grad())
+            stack.enter_context(warnings.catch_warnings())
+            warnings.simplefilter("ignore")
+            stack.enter_context(contextlib.redirect_stderr(io.StringIO()))
+            stack.enter_context(_student_code.running_student_code(seen))
+            stack.enter_context(_Spy(forbidden, seen))
+            call.value = fn(*args, **kwargs)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # student code may raise anything (SystemExit, RecursionError, ...)
+        call.exception, call.error = exc, describe(exc)
+    finally:
+        for name, old in swapped.items():
+            namespace[name] = old
+    for i, (a, b) in enumerate(zip(args, saved)):
+        if b is not None and not _same(a, b):
+            call.changed.append(names[i] if i < len(names) else f"argument {i + 1}")
+    return call
+
+
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Bit-identical (a tensor that cannot even be compared counts as unchanged: its output is judged elsewhere)."""
+    try:
+        return a.shape == b.shape and a.dtype == b.dtype and bool(torch.equal(a, b))
+    except Exception:
+        return True
+
+
+def _structure(value, n: int, what: str) -> tuple:
+    if n == 1:
+        return (value,)
+    if not isinstance(value, (tuple, list)) or len(value) != n:
+        got = type(value).__name__ + (f" of length {len(value)}" if isinstance(value, (tuple, list)) else "")
+        raise StudentError(f"{what} should return a tuple of {n} items, got a {got}")
+    return tuple(value)
+
+
+def _scalar(value, what: str) -> torch.Tensor:
+    if isinstance(value, bool) or not isinstance(value, (int, float, torch.Tensor)):
+        raise StudentError(f"{what} should be a number (a 0-d tensor or a float), got {type(value).__name__}")
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise StudentError(f"{what} should be a single number, got a tensor of shape {tuple(value.shape)}")
+        return as_plain_tensor(value, what).reshape(())
+    try:
+        return torch.tensor(float(value), dtype=torch.float64)
+    except OverflowError:
+        return torch.tensor(float("inf"), dtype=torch.float64)
+
+
+class Runner:
+    """Runs one spec against the student's callables; see :func:`run_spec`."""
+
+    def __init__(self, spec: Spec, students: tuple, result: CheckResult, reference: Callable | tuple):
+        self.spec, self.students, self.result = spec, students, result
+        self.reference = reference
+        self.draw = Draw(result.seed)
+        self.seen: list[str] = result.forbidden
+        self.forbidden = {}
+        names = list(spec.forbid) + (list(AUTOGRAD) if spec.kind in ("loss", "backward") or "autograd" in spec.forbid
+                                     else [])
+        for name in dict.fromkeys(n for n in names if n != "autograd"):
+            self.forbidden[_resolve(name)] = name
+        ref_fn = reference[0] if isinstance(reference, tuple) else reference
+        self.arg_names = list(inspect.signature(ref_fn).parameters)
+        from .. import reference as R
+
+        self.helpers = {name: getattr(R, name) for name in spec.calls}
+
+    # calling -------------------------------------------------------------------------------
+    def call(self, fn, args, kwargs=None, names=None, helpers=True) -> Call:
+        return call_student(fn, tuple(args), dict(kwargs or {}), names=names or self.arg_names,
+                            forbidden=self.forbidden, seen=self.seen, helpers=self.helpers if helpers else None)
+
+    def run(self, case: Case, cast=None, helpers=True) -> tuple[Call, tuple | None]:
+        """The student's outputs on ``case`` (raw objects, in ``spec.outputs`` order), or the failed call."""
+        spec = self.spec
+        args = [a.clone() if isinstance(a, torch.Tensor) else a for a in case.args]
+        if cast is not None:
+            args = [cast(a) for a in args]
+        if spec.kind == "backward":
+            forward, backward = self.students
+            call = self.call(forward, args, case.kwargs)
+            if not call.ok:
+                return call, None
+            try:
+                _, cache = _structure(call.value, 2, spec.forward)
+                saved = [t.clone() for t in _tensors(cache)]
+            except Exception as exc:
+                return self._structural(call, exc), None
+            dout = case.dout.clone() if cast is None else cast(case.dout)
+            bcall = self.call(backward, (dout, cache), names=["dout", "the cache"])
+            if bcall.ok and not all(_same(a, b) for a, b in zip(saved, _tensors(cache))):
+                bcall.changed.append("the cache")
+            bcall.changed = call.changed + bcall.changed
+            call = bcall
+        else:
+            call = self.call(self.students[0], args, case.kwargs, helpers=helpers)
+        if not call.ok:
+            return call, None
+        n = len(spec.outputs) + (1 if spec.kind == "forward" else 0)
+        try:
+            values = _structure(call.value, n, spec.name)
+        except Exception as exc:
+            return self._structural(call, exc), None
+        return call, values[: len(spec.outputs)]
+
+    @staticmethod
+    def _structural(call: Call, exc: Exception) -> Call:
+        exc = exc if isinstance(exc, StudentError) else StudentError(f"its result could not be read ({_message(exc)})")
+        call.exception, call.error = exc, f"nothing usable came back: {exc}"
+        return call
+
+    def expected(self, case: Case) -> tuple:
+        spec = self.spec
+        if case.expect is not None:
+            return case.expect if isinstance(case.expect, tuple) else (case.expect,)
+        if spec.kind == "backward":
+            fwd, bwd = self.reference
+            _, cache = fwd(*case.args, **case.kwargs)
+            return tuple(bwd(case.dout, cache))
+        want = self.reference(*case.args, **case.kwargs)
+        if spec.kind == "forward":
+            return (want[0],)
+        return tuple(want) if len(spec.outputs) > 1 else (want,)
+
+    def plain(self, output: str, value) -> torch.Tensor:
+        spec = self.spec
+        if spec.returns_float or (spec.kind == "loss" and output == spec.outputs[0]):
+            return _scalar(value, output)
+        return as_plain_tensor(value, output)
+
+    # sub-checks ----------------------------------------------------------------------------
+    def add(self, name: str, weight: float, **kw) -> SubCheck:
+        sub = SubCheck(name=name, weight=float(weight), **kw)
+        self.result.subchecks.append(sub)
+        return sub
+
+    def error(self, call: Call) -> None:
+        if call.error and call.error not in self.result.errors:
+            self.result.errors.append(call.error)
+
+    def compare(self, sub: SubCheck, output: str, cases, runs, wants, tol_key: str, diagnoses, generic=True) -> None:
+        """Judge one output over the cases: scaled error against the expected values, then a diagnosis."""
+        got, want, used = [], [], []
+        for case, (call, values), expect in zip(cases, runs, wants):
+            if values is None:
+                sub.state = ERROR
+                self.error(call)
+                return
+            i = self.spec.outputs.index(output)
+            try:
+                g = self.plain(output, values[i])
+            except Exception as exc:
+                sub.state, sub.hint = FAIL, _unusable(exc)
+                return
+            w = torch.as_tensor(expect[i], dtype=torch.float64, device="cpu").detach()
+            if g.shape != w.shape:
+                sub.state, sub.measured = FAIL, f"shape {tuple(g.shape)}"
+                sub.hint = shape_hint(output, tuple(g.shape), tuple(w.shape))
+                return
+            got.append(g), want.append(w), used.append(case)
+        try:
+            err = max(scaled_error(g, w) for g, w in zip(got, want))
+        except Exception as exc:
+            sub.state, sub.hint = FAIL, _unusable(exc)
+            return
+        sub.measured, sub.tolerance = float(err), float(TOL[tol_key])
+        sub.state = PASS if err <= TOL[tol_key] else FAIL
+        if sub.state == FAIL:
+            ev = Evidence(output, used, got, want)
+            for d in list(diagnoses) + (generic_diagnoses(output) if generic else []):
+                if d.output in (None, output) and d.when(ev):
+                    sub.hint = d.hint if isinstance(d.hint, str) else d.hint(ev)
+                    break
+
+    def values(self, cases: list[Case]) -> tuple[list, list]:
+        spec = self.spec
+        runs = [self.run(c) for c in cases]
+        wants = [self.expected(c) for c in cases]
+        forward_ok = self.forward_matches(cases) if spec.kind == "backward" else True
+        for output in spec.outputs:
+            sub = self.add(self._value_name(output), spec.weight(output), hint=spec.hints.get(output, ""))
+            self.compare(sub, output, cases, runs, wants, spec.tol, spec.diagnoses)
+            if spec.kind == "backward" and sub.state == FAIL and not forward_ok:
+                self.own_forward(sub, output, cases, runs, wants)
+        return runs, wants
+
+    def _value_name(self, output: str) -> str:
+        if self.spec.kind == "backward":
+            return f"{output} matches the reference (centred differences of your forward when it differs)"
+        return f"{output} matches the expected values"
+
+    # backward: against the student's own forward -------------------------------------------
+    def forward_matches(self, cases) -> bool:
+        fwd_ref = self.reference[0]
+        for case in cases:
+            call = self.call(self.students[0], [a.clone() if isinstance(a, torch.Tensor) else a for a in case.args],
+                             case.kwargs)
+            try:
+                out = as_plain_tensor(_structure(call.value, 2, self.spec.forward)[0], "out") if call.ok else None
+                if out is None or scaled_error(out, fwd_ref(*case.args, **case.kwargs)[0]) > TOL[self.spec.tol]:
+                    return False
+            except Exception:
+                return False
+        return True
+
+    def own_forward(self, sub: SubCheck, output: str, cases, runs, wants) -> None:
+        """The forward is wrong: a gradient consistent with it (and not trivially zero) keeps its credit."""
+        i = self.spec.outputs.index(output)
+        param = self.spec.grads[i]
+        pos = self.arg_names.index(param)
+        worst, degenerate = 0.0, True
+        for case, (call, values), want in zip(cases, runs, wants):
+            try:
+                g = self.plain(output, values[i])
+            except Exception:
+                return
+            if g.shape != case.args[pos].shape:
+                return
+
+            def scalar(**kw):
+                args = list(case.args)
+                args[pos] = kw[param]
+                c = self.call(self.students[0], args, case.kwargs)
+                try:
+                    out = as_plain_tensor(_structure(c.value, 2, self.spec.forward)[0], "out") if c.ok else None
+                except Exception:
+                    out = None
+                if out is None or out.shape != case.dout.shape:
+                    raise StudentError("your forward failed while its gradient was being checked")
+                return float((out * case.dout).sum())
+
+            try:
+                rep = sparse_grad_check(scalar, {param: case.args[pos]}, {param: g}, num_checks=8, h=TOL["h"],
+                                        tol=TOL["grad_numeric"], generator=self.draw.generator)
+            except Exception:
+                return
+            entries = [e for e in rep.entries if not e.kink]
+            scale = max([float(g.abs().max())] + [abs(e.numeric) for e in entries] + [1e-300])
+            worst = max([worst] + [abs(e.analytic - e.numeric) / scale for e in entries])
+            ref_scale = float(want[i].abs().max()) if torch.is_tensor(want[i]) else 0.0
+            degenerate &= scale <= TOL["degenerate"] * max(ref_scale, 1e-300)
+        if degenerate:
+            sub.hint = (f"{output} is zero, and so are the centred differences of your {self.spec.forward}: "
+                        f"your forward ignores {param}, so fix the forward first (see its check)")
+        elif worst <= TOL["grad_numeric"]:
+            sub.state, sub.measured, sub.tolerance = PASS, float(worst), float(TOL["grad_numeric"])
+            sub.note = (f"your {self.spec.forward} differs from the reference (see its check); {output} matches "
+                        "centred differences of your forward, so it keeps its credit here")
+
+    # probes, in-place, dtype, helpers ----------------------------------------------------
+    def probes(self, values_ok: bool) -> None:
+        for probe in self.spec.probes:
+            case = Case.of(probe.case(self.draw))
+            if self.spec.kind == "backward" and case.dout is None:
+                case.dout = self.draw.randn(*self.reference[0](*case.args, **case.kwargs)[0].shape)
+            sub = self.add(probe.name, probe.weight, hint=probe.hint)
+            if probe.after_values and not values_ok:
+                sub.state, sub.note = SKIP, "not judged until the values above are right (one bug is charged once)"
+                continue
+            call, values = self.run(case)
+            if probe.raises is not None:
+                raised = call.exception
+                if isinstance(raised, probe.raises) and not isinstance(raised, StudentError):
+                    sub.state, sub.measured = PASS, f"raised {type(raised).__name__}"
+                elif isinstance(raised, NotImplementedError):
+                    sub.state = ERROR
+                    self.error(call)
+                else:
+                    sub.state = FAIL
+                    sub.measured = f"raised {_message(raised)}" if raised is not None else "returned normally"
+                continue
+            wants = [self.expected(case) if probe.expect is None else
+                     (lambda e: e if isinstance(e, tuple) else (e,))(probe.expect(case))]
+            for output in probe.outputs or self.spec.outputs:
+                part = SubCheck(name=sub.name, weight=0.0, hint=sub.hint)
+                self.compare(part, output, [case], [(call, values)], wants, probe.tol,
+                             list(probe.diagnoses) + list(self.spec.diagnoses), generic=not probe.hint)
+                if part.state != PASS or sub.measured is None or (isinstance(part.measured, float)
+                                                                 and part.measured > sub.measured):
+                    sub.state, sub.measured, sub.tolerance, sub.hint = part.state, part.measured, part.tolerance, part.hint
+                if part.state != PASS:
+                    break
+
+    def inputs_unchanged(self, runs) -> None:
+        sub = self.add("leaves its inputs unchanged (no in-place modification)", 0.5,
+                       hint="an input was modified in place (e.g. `x -= ...`, `x[mask] = 0`, `.add_()`)")
+        changed = sorted({name for call, _ in runs for name in call.changed})
+        if all(call.exception is not None and not isinstance(call.exception, StudentError) for call, _ in runs):
+            sub.state = ERROR
+            return
+        sub.state = FAIL if changed else PASS
+        sub.measured = "unchanged" if not changed else "changed: " + ", ".join(changed)
+
+    def dtype_kept(self, cases, runs) -> None:
+        if not self.spec.keeps_dtype:
+            return
+        sub = self.add("keeps the input's dtype and device (float32 and float64)", 0.5)
+        device = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+
+        def to32(a):
+            return a.to(device, torch.float32) if isinstance(a, torch.Tensor) and a.is_floating_point() else (
+                a.to(device) if isinstance(a, torch.Tensor) else a)
+
+        case = cases[0]
+        if self.spec.kind == "backward" and case.dout is not None:
+            case = Case(case.args, case.kwargs, dout=case.dout)
+        call32, values32 = self.run(case, cast=to32)
+        checked = [(torch.float64, torch.device("cpu"), values) for _, values in runs if values is not None]
+        if values32 is None:
+            sub.state = ERROR
+            self.error(call32)
+            return
+        checked.append((torch.float32, device, values32))
+        for want_dtype, want_device, values in checked:
+            for output, value in zip(self.spec.outputs, values):
+                if issubclass(type(value), torch.Tensor) and value.is_floating_point() and (
+                        value.dtype != want_dtype or value.device.type != want_device.type):
+                    sub.state, sub.measured = FAIL, f"{output}: {value.dtype} on {value.device.type}"
+                    sub.hint = (f"{str(want_dtype).replace('torch.', '')} inputs came back as "
+                                f"{str(value.dtype).replace('torch.', '')} on {value.device.type} in {output}: "
+                                "build new tensors from the inputs' dtype and device (e.g. zeros_like)")
+                    return
+        sub.state, sub.measured = PASS, "float32 and float64 kept"
+
+    def helper_notes(self, cases) -> None:
+        """Say when a graded helper the function calls is what makes the student's version differ."""
+        fn = self.students[-1]
+        namespace = getattr(fn, "__globals__", None)
+        if not self.helpers or not isinstance(namespace, dict):
+            return
+        for name in self.helpers:
+            if name not in namespace:
+                continue
+            _, with_ref = self.run(cases[0])
+            _, with_own = self.run(cases[0], helpers=False)
+            try:
+                differs = with_ref is not None and (with_own is None or any(
+                    scaled_error(self.plain(o, a), self.plain(o, b)) > TOL[self.spec.tol]
+                    for o, a, b in zip(self.spec.outputs, with_ref, with_own)))
+            except Exception:
+                differs = True
+            if differs:
+                self.result.notes.append(
+                    f"{self.spec.name} was graded with the reference {name}; with your own {name} its results "
+                    f"differ, so fix {name} first (see its check)")
+
+
+def _unusable(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, StudentError) else f"the check could not use what came back ({_message(exc)})"
+
+
+def _tensors(value) -> list[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [t for v in value for t in _tensors(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _tensors(v)]
+    return []
+
+
+def run_spec(spec: Spec, students: tuple, *, points: float, cases: str, seed: int, reference) -> CheckResult:
+    """Every sub-check of ``spec`` on the student's callables; the result is not printed here."""
+    result = CheckResult(function=spec.name, points=float(points), cases=cases, seed=int(seed))
+    runner = Runner(spec, students, result, reference)
+    drawn = [Case.of(c) for c in spec.cases(runner.draw)]
+    if spec.kind == "backward":
+        for c in drawn:
+            c.dout = runner.draw.randn(*reference[0](*c.args, **c.kwargs)[0].shape)
+    runs, _ = runner.values(drawn)
+    values_ok = all(s.passed for s in result.subchecks)
+    if spec.returns_float:
+        sub = runner.add("returns a Python float", 1.0, hint="convert a 0-d tensor with float(...) or .item()")
+        call, values = runs[0]
+        sub.state = ERROR if values is None else (PASS if type(values[0]) in (float, np.float64) else FAIL)
+        sub.measured = None if values is None else type(values[0]).__name__
+    runner.probes(values_ok)
+    runner.inputs_unchanged(runs)
+    runner.dtype_kept(drawn, runs)
+    runner.helper_notes(drawn)
+    if any(s.state == ERROR for s in result.subchecks) and not result.errors:
+        result.errors.append("an exception (see the sub-checks)")
+    return result

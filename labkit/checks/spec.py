@@ -1,0 +1,164 @@
+"""A graded function's check, declared: what to call, on which cases, against what, and what can go wrong.
+
+A :class:`Spec` is data. The generic runner (``runner.py``) turns it into sub-checks: every output
+against the reference; every gradient of a backward also against centred differences of the
+student's own forward; extra :class:`Probe` cases (keyword arguments honoured, extremes, rules the
+notebook states); inputs not modified in place; dtype and device kept for float32 and float64;
+forbidden calls; an exception shown once. A :class:`Diagnosis` turns a measured symptom into a hint.
+
+Kinds (``Spec.kind``) and what the student's callables return:
+
+``function``  ``fn(*args) -> outputs`` (one value, or a tuple named by ``outputs``)
+``loss``      ``fn(pred, target, ...) -> (loss, dpred)``
+``forward``   ``forward(*args) -> (out, cache)``; ``out`` is compared, the cache is free
+``backward``  checked as the pair ``(forward, backward)``: ``backward(dout, forward(*args)[1])``
+              returns one gradient per name in ``grads`` (in the order of the forward's arguments)
+
+See ``docs/student_api.md`` ("How to write a check") for a complete example.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import torch
+
+__all__ = ["Spec", "Probe", "Diagnosis", "Case", "Draw", "Evidence"]
+
+KINDS = ("function", "loss", "forward", "backward")
+
+
+@dataclass
+class Case:
+    """The inputs of one call; ``expect`` replaces the reference's outputs when given."""
+
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    expect: Any = None
+    dout: Any = None  # a backward's upstream gradient (drawn by the runner)
+
+    @classmethod
+    def of(cls, value) -> Case:
+        return value if isinstance(value, Case) else cls(tuple(value))
+
+
+class Draw:
+    """Seeded random inputs for the cases of one check (never the global RNG)."""
+
+    def __init__(self, seed: int):
+        self.generator = torch.Generator().manual_seed(int(seed))
+
+    def randn(self, *shape: int, scale: float = 1.0, dtype=torch.float64) -> torch.Tensor:
+        return scale * torch.randn(*shape, generator=self.generator, dtype=dtype)
+
+    def rand(self, *shape: int, dtype=torch.float64) -> torch.Tensor:
+        return torch.rand(*shape, generator=self.generator, dtype=dtype)
+
+    def randint(self, low: int, high: int, shape: Sequence[int]) -> torch.Tensor:
+        return torch.randint(low, high, tuple(shape), generator=self.generator)
+
+    def choice(self, options: Sequence):
+        return options[int(torch.randint(len(options), (1,), generator=self.generator))]
+
+    def permutation(self, n: int) -> list[int]:
+        return torch.randperm(n, generator=self.generator).tolist()
+
+
+@dataclass
+class Evidence:
+    """What one output's sub-check measured: for each case, the inputs, what came back and what was expected."""
+
+    output: str
+    cases: list[Case]
+    got: list[torch.Tensor]
+    want: list[torch.Tensor]
+
+    def matches(self, transform: Callable[[Case, torch.Tensor], torch.Tensor], tol: str = "diagnosis") -> bool:
+        """True when, on every case, the output equals ``transform(case, expected)`` within ``TOL[tol]``."""
+        from .core import TOL, StudentError, scaled_error
+
+        tol = TOL[tol]
+        try:
+            return bool(self.got) and all(
+                g.shape == w.shape and scaled_error(g, torch.as_tensor(transform(c, w), dtype=torch.float64)) <= tol
+                for c, g, w in zip(self.cases, self.got, self.want))
+        except (StudentError, RuntimeError, ValueError, TypeError, IndexError):
+            return False
+
+    def holds(self, predicate: Callable[[Case, torch.Tensor, torch.Tensor], bool]) -> bool:
+        """True when ``predicate(case, got, expected)`` holds on every case."""
+        try:
+            return bool(self.got) and all(bool(predicate(c, g, w)) for c, g, w in zip(self.cases, self.got, self.want))
+        except (RuntimeError, ValueError, TypeError, IndexError):
+            return False
+
+    def matches_fn(self, other: Callable, tol: str = "diagnosis") -> bool:
+        """True when the output equals ``other(*args, **kwargs)`` (an alternative, wrong formula)."""
+        return self.matches(lambda c, w: other(*c.args, **c.kwargs), tol)
+
+
+@dataclass
+class Diagnosis:
+    """A named bug: when ``when(evidence)`` holds for a failed output, ``hint`` is printed."""
+
+    hint: str
+    when: Callable[[Evidence], bool]
+    output: str | None = None  # the output it applies to (None: any)
+
+
+@dataclass
+class Probe:
+    """An extra case with its own sub-check: a keyword argument honoured, an extreme, a stated rule.
+
+    By default the reference (or ``expect(case)``) gives the expected outputs, compared within
+    ``TOL[tol]``. ``raises`` instead requires that exception type. A probe is judged only when the
+    value sub-checks passed (``after_values``), so one bug is not charged twice.
+    """
+
+    name: str
+    case: Callable[[Draw], Any]
+    expect: Callable[[Case], Any] | None = None
+    raises: type[BaseException] | None = None
+    tol: str = "value"
+    weight: float = 1.0
+    outputs: tuple[str, ...] | None = None
+    hint: str = ""
+    diagnoses: list[Diagnosis] = field(default_factory=list)
+    after_values: bool = True
+
+
+@dataclass
+class Spec:
+    """The check of one graded function: the same name is the nbgrader ``grade_id`` and the reference."""
+
+    name: str
+    kind: str
+    cases: Callable[[Draw], list]
+    outputs: tuple[str, ...]
+    reference: Callable | None = None  # default: labkit.reference.<name> (<forward>/<name> for a backward)
+    tol: str = "value"
+    weights: dict[str, float] = field(default_factory=dict)
+    probes: list[Probe] = field(default_factory=list)
+    diagnoses: list[Diagnosis] = field(default_factory=list)
+    hints: dict[str, str] = field(default_factory=dict)  # the default hint of each output
+    forbid: tuple[str, ...] = ()  # qualified names of torch functions the student may not call
+    calls: tuple[str, ...] = ()  # graded functions it may call: graded with their references instead
+    returns_float: bool = False  # the (single) output must be a Python float
+    keeps_dtype: bool = True
+    forward: str | None = None  # backward: the name of its forward
+    grads: tuple[str, ...] = ()  # backward: the forward's argument each gradient belongs to
+    inputs_kept: tuple[int, ...] | None = None  # positions of tensor arguments that must not change (None: all)
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"spec {self.name}: kind must be one of {KINDS}, got {self.kind!r}")
+        if self.kind == "backward" and (not self.forward or len(self.grads) != len(self.outputs)):
+            raise ValueError(f"spec {self.name}: a backward names its forward and one argument per gradient")
+
+    @property
+    def arity(self) -> int:
+        """How many student callables the check takes."""
+        return 2 if self.kind == "backward" else 1
+
+    def weight(self, output: str) -> float:
+        return self.weights.get(output, 2.0)
