@@ -65,9 +65,9 @@ def factor_hint(ev: Evidence) -> str | None:
             continue
         if all(abs(k - q) <= TOL["diagnosis"] * q for k, q in zip(ks, qs)):
             return f"{ev.output} is {name} times too large on every case (a sum where a mean belongs, or a " \
-                   f"missing division?)"
+                   f"factor too many?)"
         if all(abs(k * q - 1) <= TOL["diagnosis"] for k, q in zip(ks, qs)):
-            return f"{ev.output} is {name} times too small on every case (a division too many?)"
+            return f"{ev.output} is {name} times too small on every case (a missing factor, or a division too many?)"
     if all(abs(k - ks[0]) <= TOL["diagnosis"] * abs(ks[0]) for k in ks):
         return f"{ev.output} is off by a constant factor of {ks[0]:.4g} on every case"
     return None

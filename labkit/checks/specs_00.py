@@ -95,8 +95,8 @@ SPECS = [
                        lambda d: Case((lambda t: t ** 3, d.randn(3), d.randn(3), 1e-2)),
                        expect=lambda c: (3 * c.args[1] ** 2 + 1e-4) * c.args[2], tol="numgrad",
                        hint="the result does not change with h as it should: is the step the argument h?")]),
-    Spec("rel_error", "function", _rel_cases, outputs=("value",), returns_float=True, keeps_dtype=False,
-         hints={"value": "the value differs from the largest entrywise relative error"},
+    Spec("rel_error", "function", _rel_cases, outputs=("result",), returns_float=True, keeps_dtype=False,
+         hints={"result": "the result differs from the largest entrywise relative error"},
          diagnoses=[Diagnosis("you took the mean over entries; the relative error is the worst entry (the max)",
                               lambda ev: ev.matches_fn(lambda a, b: ((a - b).abs() / torch.maximum(a.abs(), b.abs()))
                                                        .mean())),
