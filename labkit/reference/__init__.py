@@ -1,4 +1,4 @@
-"""Reference implementations of the whole student API (``shared/design/STUDENT_API.md``).
+"""Reference implementations of the whole student API (``docs/student_api.md``).
 
 Plain PyTorch, device- and dtype-agnostic, validated against the PyTorch / scikit-learn built-ins
 in ``tests/reference``. One module per topic; everything is re-exported here so that
