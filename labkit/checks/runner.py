@@ -83,8 +83,15 @@ def describe(exc: BaseException) -> str:
 
 def call_student(fn: Callable, args: tuple, kwargs: dict, *, names: list[str], forbidden: dict, seen: list,
                  helpers: dict | None = None) -> Call:
-    """Run ``fn(*args, **kwargs)`` as student code; never raises (but KeyboardInterrupt)."""
-    saved = [a.clone() if isinstance(a, torch.Tensor) else None for a in args]
+    """Run ``fn(*args, **kwargs)`` as student code; never raises (but KeyboardInterrupt).
+
+    A callable that runs elsewhere (the trusted scorer's proxy of a sandboxed student function) says
+    so with a ``__labkit_call__`` method on its class; the same steps then happen on the other side.
+    """
+    remote = getattr(type(fn), "__labkit_call__", None)
+    if remote is not None:
+        return remote(fn, args, kwargs, names=names, forbidden=forbidden, seen=seen, helpers=helpers)
+    saved = [[t.clone() for t in _tensors(a)] for a in args]
     swapped = {}
     namespace = getattr(fn, "__globals__", None)
     call = Call()
@@ -109,8 +116,9 @@ def call_student(fn: Callable, args: tuple, kwargs: dict, *, names: list[str], f
     finally:
         for name, old in swapped.items():
             namespace[name] = old
-    for i, (a, b) in enumerate(zip(args, saved)):
-        if b is not None and not _same(a, b):
+    for i, (a, before) in enumerate(zip(args, saved)):
+        after = _tensors(a)
+        if len(after) != len(before) or not all(_same(x, y) for x, y in zip(after, before)):
             call.changed.append(names[i] if i < len(names) else f"argument {i + 1}")
     return call
 
@@ -182,13 +190,10 @@ class Runner:
                 return call, None
             try:
                 _, cache = _structure(call.value, 2, spec.forward)
-                saved = [t.clone() for t in _tensors(cache)]
             except Exception as exc:
                 return self._structural(call, exc), None
             dout = case.dout.clone() if cast is None else cast(case.dout)
             bcall = self.call(backward, (dout, cache), names=["dout", "the cache"])
-            if bcall.ok and not all(_same(a, b) for a, b in zip(saved, _tensors(cache))):
-                bcall.changed.append("the cache")
             bcall.changed = call.changed + bcall.changed
             call = bcall
         else:
@@ -423,13 +428,7 @@ class Runner:
 
     def helper_notes(self, cases) -> None:
         """Say when a graded helper the function calls is what makes the student's version differ."""
-        fn = self.students[-1]
-        namespace = getattr(fn, "__globals__", None)
-        if not self.helpers or not isinstance(namespace, dict):
-            return
         for name in self.helpers:
-            if name not in namespace:
-                continue
             _, with_ref = self.run(cases[0])
             _, with_own = self.run(cases[0], helpers=False)
             try:
@@ -448,13 +447,14 @@ def _unusable(exc: Exception) -> str:
     return str(exc) if isinstance(exc, StudentError) else f"the check could not use what came back ({_message(exc)})"
 
 
-def _tensors(value) -> list[torch.Tensor]:
-    if isinstance(value, torch.Tensor):
+def _tensors(value, depth=0) -> list[torch.Tensor]:
+    """The tensors inside an argument or a cache (tuples, lists and dicts of them, a few levels deep)."""
+    if issubclass(type(value), torch.Tensor):
         return [value]
-    if isinstance(value, (tuple, list)):
-        return [t for v in value for t in _tensors(v)]
-    if isinstance(value, dict):
-        return [t for v in value.values() for t in _tensors(v)]
+    if depth < 4 and type(value) in (tuple, list):
+        return [t for v in value for t in _tensors(v, depth + 1)]
+    if depth < 4 and type(value) is dict:
+        return [t for v in value.values() for t in _tensors(v, depth + 1)]
     return []
 
 
