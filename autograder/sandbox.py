@@ -1,0 +1,98 @@
+"""The sandbox every student process runs in: bubblewrap, a throw-away user, no network, limits.
+
+``wrap(argv, workdir, ...)`` returns the command line that runs ``argv`` as uid 65534 in new user,
+mount, PID, IPC, UTS and network namespaces (``bwrap --unshare-all``), with:
+
+- the whole file system read-only, and the folders that hold secrets (the course, the repository,
+  the home folder, every temporary folder) replaced by empty ones; the Python environment and the
+  packages the student may import are bound back read-only;
+- ``workdir`` (a private copy of that one submission) as the only writable folder, also the cwd;
+- limits on memory (address space), CPU seconds, file size and open files (``prlimit``); the output
+  the parent reads is capped by the parent;
+- ``--die-with-parent``: when the process that started it dies or kills it, the PID namespace dies
+  with every process the student started.
+
+``available()`` says whether bubblewrap works here; the grader refuses to run student code without
+it unless told ``--no-sandbox`` (then it says so in every status).
+"""
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["SandboxLimits", "available", "wrap", "SandboxUnavailable", "INSTALL_HINT"]
+
+INSTALL_HINT = "install bubblewrap (Debian: apt-get install bubblewrap), or grade with --no-sandbox"
+REPO = Path(__file__).resolve().parents[1]
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create namespaces on this machine."""
+
+
+@dataclass
+class SandboxLimits:
+    memory_bytes: int = 4 * 2**30  # address space of each process
+    cpu_seconds: int = 900
+    file_bytes: int = 64 * 2**20  # the largest file it may write
+    open_files: int = 256
+
+
+@functools.lru_cache(maxsize=1)
+def available() -> str | None:
+    """None when the sandbox works here, else why not."""
+    if shutil.which("bwrap") is None:
+        return f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}"
+    try:
+        probe = subprocess.run(wrap([sys.executable, "-c", "import os; print(os.getuid())"], Path("/")),
+                               capture_output=True, timeout=60)
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        return f"bubblewrap could not start ({exc}): {INSTALL_HINT}"
+    if probe.returncode != 0 or probe.stdout.strip() != b"65534":
+        return f"bubblewrap cannot create its namespaces here ({probe.stderr.decode(errors='replace')[-200:]})"
+    return None
+
+
+def _exposed() -> list[Path]:
+    """What the student's Python needs, read-only: the environment and the packages it imports."""
+    paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        paths.add(Path(sysconfig.get_paths()[key]))
+    for package in ("labkit", "autograder"):
+        paths.add(REPO / package)
+    return sorted(p for p in paths if p.exists())
+
+
+def _hidden(extra: list[Path]) -> list[Path]:
+    home = Path(os.path.expanduser("~"))
+    candidates = [REPO, home, Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"), Path("/run"), *extra]
+    return sorted({p.resolve() for p in candidates if p.exists() and p.is_dir()}, key=lambda p: len(p.parts))
+
+
+def wrap(argv: list[str], workdir: Path, hide: list[Path] = (), limits: SandboxLimits | None = None,
+         env: dict[str, str] | None = None) -> list[str]:
+    """The command line that runs ``argv`` in the sandbox, with ``workdir`` its only writable folder."""
+    limits = limits or SandboxLimits()
+    cmd = ["bwrap", "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
+           "--die-with-parent", "--new-session", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    for path in _hidden([Path(p) for p in hide]):
+        cmd += ["--tmpfs", str(path)]
+    for path in _exposed():
+        cmd += ["--ro-bind", str(path), str(path)]
+    workdir = Path(workdir).resolve()
+    inside = "/tmp/work"  # /tmp is an empty tmpfs in the sandbox
+    if workdir != Path("/"):
+        cmd += ["--bind", str(workdir), inside, "--chdir", inside]
+    cmd += ["--clearenv", "--setenv", "HOME", inside, "--setenv", "PATH", f"{Path(sys.executable).parent}:/usr/bin:/bin",
+            "--setenv", "MPLBACKEND", "Agg", "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "PYTHONDONTWRITEBYTECODE", "1"]
+    for key, value in (env or {}).items():
+        cmd += ["--setenv", key, value]
+    cmd += ["prlimit", f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}", f"--fsize={limits.file_bytes}",
+            f"--nofile={limits.open_files}", "--"]
+    return cmd + list(argv)
