@@ -34,6 +34,7 @@ from . import wire
 __all__ = ["TestCell", "CellScore", "NotebookScore", "ScoreLimits", "score_notebook", "Remote", "StudentProcess"]
 
 REPORT_CAP = 20_000  # characters of a check's printed report kept for feedback
+MAX_RESTARTS = 3  # a student's process that died or hung is started again for the next cell, this often
 
 
 @dataclass
@@ -312,21 +313,30 @@ def score_notebook(notebook: Path, cells: list[TestCell], workdir: Path, limits:
     limits = limits or ScoreLimits()
     started = time.monotonic()
     result = NotebookScore(sandboxed=limits.sandbox)
-    process = None
-    try:
-        process = StudentProcess(Path(notebook), Path(workdir), limits, hide)
-        result.cell_errors = [str(e)[:300] for e in (process.ready.get("cell_errors") or [])][:50]
-    except StudentGone as exc:
-        result.problem = str(exc)
+    process, restarts = None, MAX_RESTARTS
+
+    def start():
+        nonlocal process
+        try:
+            process = StudentProcess(Path(notebook), Path(workdir), limits, hide)
+            result.cell_errors = [str(e)[:300] for e in (process.ready.get("cell_errors") or [])][:50]
+        except StudentGone as exc:
+            process, result.problem = None, str(exc)
+
+    start()
     for cell in cells:
+        if process is not None and process.dead and restarts > 0:  # a hang or a crash costs one cell only
+            restarts -= 1
+            start()
         alive = process is not None and not process.dead
         result.cells[cell.grade_id] = score_cell(cell, process if alive else None,
                                                  result.problem or (process.dead if process else ""))
-    if process is not None:
+    if process is not None and not process.dead:
         with contextlib.suppress(StudentGone):
             reply = process.request({"op": "output"}, timeout=10)
             text = reply.get("value") if reply.get("op") == "result" else ""
             result.student_output = str(text)[:limits.output_cap + 200] if type(text) is str else ""
+    if process is not None:
         process.close()
     result.seconds = round(time.monotonic() - started, 2)
     return result
