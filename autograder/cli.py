@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 from . import fastimport  # noqa: F401  (first: before anything imports nbformat)
-from .course import CourseError, course_assignments, put_python_scripts_on_path, repo_notebooks_dir
+from .course import (Course, CourseError, find_assignments, put_python_scripts_on_path,
+                     repo_notebooks_dir)
 
 DEFAULT_COURSE = "build/demo-course"
 
@@ -129,31 +130,32 @@ def main(argv: list[str] | None = None) -> int:
             return 1 if run_demo(args.course, args.notebooks, args.assignment, args.manifest,
                                  args.fresh, limits) else 0
         if args.command == "release":
-            from .course import create_course, find_assignments
             from .release import release
 
-            for assignment in _assignments(args, find_assignments(args.notebooks)):
-                create_course(args.course, args.notebooks, [assignment], args.cell_timeout)
-                release(args.course, assignment, validate=not args.no_validate)
+            assignments = _assignments(args, find_assignments(args.notebooks))
+            course = Course.create(args.course, args.notebooks, assignments, args.cell_timeout)
+            for assignment in assignments:
+                release(course, assignment, validate=not args.no_validate)
             return 0
-        for assignment in _assignments(args, course_assignments(args.course)):
+        course = Course(args.course)
+        for assignment in _assignments(args, course.assignments()):
             started = time.monotonic()
             if args.command == "validate":
                 from .release import validate_release
-                validate_release(args.course, assignment)
+                validate_release(course, assignment)
             elif args.command == "build-sample":
                 from .sample_class import build_sample_class, load_manifest
-                build_sample_class(args.course, assignment, load_manifest(args.manifest, assignment))
+                build_sample_class(course, assignment, load_manifest(args.manifest, assignment))
             elif args.command == "grade":
                 from .grade import grade_assignment
-                grade_assignment(args.course, assignment, args.student,
+                grade_assignment(course, assignment, args.student,
                                  Limits(args.cell_timeout, args.submission_timeout, args.jobs))
             elif args.command == "feedback":
                 from .feedback import generate_feedback
-                generate_feedback(args.course, assignment)
+                generate_feedback(course, assignment)
             elif args.command == "report":
                 from .report import write_report
-                write_report(args.course, assignment)
+                write_report(course, assignment)
             print(f"{args.command} {assignment}: done in {time.monotonic() - started:.1f} s")
     except CourseError as err:
         print(f"labgrade {args.command}: error: {err}", file=sys.stderr)

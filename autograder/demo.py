@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from .course import KERNEL_NAME, create_course, remove_course
+from .course import KERNEL_NAME, Course, remove_course
 from .feedback import generate_feedback
 from .grade import Limits, grade_assignment
 from .release import release
@@ -25,7 +25,6 @@ def run_demo(course: Path, notebooks_dir: Path, assignment: str = DEFAULT_ASSIGN
              log=print) -> list[str]:
     """Run every step; return the differences from the manifest's expectations (none: success)."""
     limits = limits or Limits()
-    course = Path(course).resolve()
     students = load_manifest(manifest, assignment)
     started = time.monotonic()
     timings = []
@@ -35,11 +34,11 @@ def run_demo(course: Path, notebooks_dir: Path, assignment: str = DEFAULT_ASSIGN
         log(f"\n[{len(timings)}/6] {title}")
 
     step("course", "course directory")
-    if fresh and course.exists():
-        log(f"course: --fresh: removing {course}")
+    if fresh and Path(course).exists():
+        log(f"course: --fresh: removing {Path(course).resolve()}")
         remove_course(course)
-    create_course(course, notebooks_dir, [assignment], cell_timeout=limits.cell_timeout)
-    log(f"course: {course}\n        nbgrader_config.py written; notebooks run in kernel "
+    course = Course.create(course, notebooks_dir, [assignment], cell_timeout=limits.cell_timeout)
+    log(f"course: {course.root}\n        nbgrader_config.py written; notebooks run in kernel "
         f"'{KERNEL_NAME}' = {sys.executable}\n        source/{assignment}/ copied from "
         f"{Path(notebooks_dir) / assignment}/")
 
@@ -70,6 +69,6 @@ def run_demo(course: Path, notebooks_dir: Path, assignment: str = DEFAULT_ASSIGN
     else:
         log(f"\nsample class: all {len(students)} students got exactly the expected points and "
             "status.")
-    log(f"feedback: {course / 'feedback'}/<student>/{assignment}/   grades: "
-        f"{course / 'labgrade' / 'reports'}/")
+    log(f"feedback: {course.path('feedback', assignment, '<student>')}/   grades: "
+        f"{course.reports_dir}/")
     return problems

@@ -28,7 +28,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import is_solution
 
-from ..course import CourseError, gradebook, load_config
+from ..course import Course, CourseError
 
 
 class SampleClassError(CourseError):
@@ -110,20 +110,21 @@ def submission(release_nb, source_nb, spec: Student):
     return nb
 
 
-def build_sample_class(course: Path, assignment: str, students: list[Student], log=print) -> None:
+def build_sample_class(course: Course | Path, assignment: str, students: list[Student],
+                       log=print) -> None:
     """Write submitted/<student>/<assignment>/ for every student, and register them all."""
-    course = Path(course)
-    notebooks = sorted((course / "release" / assignment).glob("*.ipynb"))
+    course = Course.of(course)
+    notebooks = sorted(course.path("release", assignment).glob("*.ipynb"))
     if not notebooks:
-        raise SampleClassError(f"no release notebooks in {course / 'release' / assignment}: "
+        raise SampleClassError(f"no release notebooks in {course.path('release', assignment)}: "
                                "run `labgrade release` first")
     pairs = [(nbformat.read(path, as_version=4),
-              nbformat.read(course / "source" / assignment / path.name, as_version=4), path.name)
+              nbformat.read(course.path("source", assignment) / path.name, as_version=4), path.name)
              for path in notebooks]
     log(f"build-sample: {len(students)} students for {assignment}, from release/ + source/ "
         "(solutions filled in, then each student's patches)")
     for spec in students:
-        folder = course / "submitted" / spec.student / assignment
+        folder = course.path("submitted", assignment, spec.student)
         if folder.exists():
             shutil.rmtree(folder)
         if spec.missing:
@@ -136,7 +137,7 @@ def build_sample_class(course: Path, assignment: str, students: list[Student], l
             else:
                 nbformat.write(submission(release_nb, source_nb, spec), folder / name)
         log(f"  {spec.student:<24} {spec.story}")
-    with gradebook(load_config(course)) as gb:
+    with course.gradebook() as gb:
         for spec in students:
             gb.update_or_create_student(spec.student)
 
@@ -175,19 +176,19 @@ def load_manifest(manifest: str | Path | None, assignment: str) -> list[Student]
     return [Student.from_dict(s) for s in data["students"]]
 
 
-def compare_with_expectations(course: Path, assignment: str, students: list[Student]) -> list[str]:
+def compare_with_expectations(course: Course | Path, assignment: str,
+                              students: list[Student]) -> list[str]:
     """Each student's graded points and status against the manifest; returns the differences."""
     from ..release import graded_cells
     from ..report import cell_rows
     from ..status import SubmissionStatus
 
-    course = Path(course)
-    cells = [c for nb in sorted((course / "source" / assignment).glob("*.ipynb"))
-             for c in graded_cells(nb)]
+    course = Course.of(course)
+    cells = [c for nb in course.notebooks(assignment) for c in graded_cells(nb)]
     got = {(r.student, r.cell): r.points for r in cell_rows(course, assignment)}
     problems = []
     for spec in students:
-        status = SubmissionStatus.load(course / "labgrade" / "status", assignment, spec.student)
+        status = SubmissionStatus.load(course.status_dir, assignment, spec.student)
         code = status.code if status else "missing"
         if spec.expect.get("status") and code != spec.expect["status"]:
             problems.append(f"{spec.student}: status {code!r}, expected {spec.expect['status']!r}"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from autograder import fastimport  # noqa: F401
-from autograder.course import create_course
+from autograder.course import Course
 from autograder.release import release
 from autograder.sample_class import Student
 
@@ -28,9 +28,9 @@ def toy_students() -> list[Student]:
 
 def make_toy_course(path: Path, cell_timeout: int = 5, validate: bool = False) -> Path:
     """A course holding the toy assignment, released (validation optional: it runs two kernels)."""
-    course = create_course(path, TOY_NOTEBOOKS, [TOY], cell_timeout=cell_timeout)
+    course = Course.create(path, TOY_NOTEBOOKS, [TOY], cell_timeout=cell_timeout)
     release(course, TOY, validate=validate, log=lambda *a: None)
-    return course
+    return course.root
 
 
 @pytest.fixture(scope="session")

@@ -161,3 +161,17 @@ def test_stock_nbgrader_exports_the_same_totals(toy):
                 _read_csv(toy.course / "export.csv")}
     expected = {s: p for s, (p, _) in TOTALS.items() if s != "absent"}
     assert {s: exported[s] for s in expected} == expected
+
+
+def test_stock_nbgrader_export_with_labgrades_plugin_writes_labgrades_report(toy, tmp_path):
+    """`labgrade report` is nbgrader's export with autograder.report.CellsExport: same files."""
+    reports = toy.course / "labgrade" / "reports"
+    result = stock_nbgrader(toy.course, "export", "--exporter=autograder.report.CellsExport",
+                            "--to", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    for name in (f"{TOY}_cells.csv", f"{TOY}_totals.csv"):
+        assert (tmp_path / name).read_text() == (reports / name).read_text()
+    before = {p.name: p.read_text() for p in reports.iterdir()}
+    result = stock_nbgrader(toy.course, "export", "--exporter=autograder.report.CellsExport")
+    assert result.returncode == 0, result.stderr
+    assert {p.name: p.read_text() for p in reports.iterdir()} == before  # default: labgrade's folder

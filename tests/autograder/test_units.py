@@ -8,7 +8,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from autograder import cli, status
-from autograder.course import CourseError, is_course, load_config, remove_course
+from autograder.course import Course, CourseError, is_course, remove_course
 from autograder.preprocessors import HideHiddenTests, error_output
 from autograder.sample_class import (Patch, SampleClassError, Student, apply_patch,
                                      expected_points, load_manifest, strip_solution_markers,
@@ -151,7 +151,7 @@ def test_only_a_labgrade_course_directory_is_ever_deleted(toy_course, tmp_path):
         remove_course(precious)
     assert (precious / "thesis.tex").exists()
     with pytest.raises(CourseError, match="not a labgrade course"):
-        load_config(precious)
+        Course(precious)
     assert is_course(toy_course)
     remove_course(toy_course)
     assert not toy_course.exists()
