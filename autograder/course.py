@@ -27,6 +27,7 @@ KERNEL_NAME = "labgrade-python"
 CONFIG_FILE = "nbgrader_config.py"
 MARKER = "# labgrade course configuration"
 DEFAULT_CELL_TIMEOUT = 60
+SAMPLE_CLASS_FILE = "sample_class.json"  # instructor-only: never copied into the course
 STATUS_DIR = "labgrade/status"           # <assignment>/<student>.json (autograder.status)
 LOGS_DIR = "labgrade/logs"               # <assignment>/<student>.log
 REPORTS_DIR = "labgrade/reports"         # <assignment>_cells.csv, <assignment>_totals.csv
@@ -192,7 +193,7 @@ class Course:
             if dest.exists():
                 shutil.rmtree(dest)
             shutil.copytree(src, dest, ignore=shutil.ignore_patterns(
-                ".ipynb_checkpoints", "__pycache__", "*.pyc"))
+                ".ipynb_checkpoints", "__pycache__", "*.pyc", SAMPLE_CLASS_FILE))
         return course
 
     @cached_property

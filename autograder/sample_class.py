@@ -1,22 +1,29 @@
-"""Build a sample class of submissions from an assignment's notebooks, reproducibly.
+"""Sample classes: submissions built from an assignment's notebooks, and the outcome each must get.
 
-Every submission starts from the RELEASE notebook (the students' copy: right metadata, checksums,
-locked cells) and gets each solution cell's code from the SOURCE notebook's cell with the same
-grade_id, solution markers removed: that is the full-marks student. Other students are patches of
-it, declared as data (manifests.py)::
+An assignment's sample class is data, next to its notebook (never copied into the course):
+``notebooks/<assignment>/sample_class.json``, ``{"about": "...", "students": [...]}``, e.g.::
 
     {"student": "bug_mean", "story": "divides by n - 1",
      "patches": [{"cell": "code_mean", "replace": [["/ len(xs)", "/ (len(xs) - 1)"]]}],
-     "expect": {"status": "ok", "zero": ["mean"]}}
+     "expect": {"status": "ok", "points": {"loses_points_in": ["mean"]}}}
 
-``replace`` pairs need their old text to occur exactly once in the cell (else the notebook changed
-and the build fails loudly); ``prepend``/``append`` add code around a cell. ``blank: true`` submits
-the release unchanged, ``raw`` writes that text instead of a notebook, ``missing: true`` registers
-the student without any submission.
+Every submission starts from the RELEASE notebook (the students' copy: right metadata, checksums,
+locked cells) and gets each solution cell's code from the SOURCE notebook's cell with the same
+grade_id, solution markers removed: that is the full-marks student. ``patches`` change solution
+cells: ``replace`` pairs need their old text to occur exactly once in the cell (else the notebook
+changed and the build fails loudly); ``prepend``/``append`` add code around a cell. ``blank: true``
+submits the release unchanged, ``raw`` writes that text instead of a notebook, ``missing: true``
+registers the student without any submission. ``story`` is printed, ``note`` is not.
 
-``expect`` states the grading outcome: ``status`` (see autograder.status) and the points of every
-test cell: full points unless listed in ``zero`` (a list, or "all"), at or after ``zero_from``, or
-given exactly in ``points``.
+``expect`` states the outcome, never exact partial points (the checks' weights may change):
+``status`` (ok, errors, timeout, kernel-died, unreadable, missing, wall-clock, grader-failed; see
+autograder.status) and ``points``, one of
+
+    "full marks"                    every test cell scores its maximum
+    "0"                             every test cell scores 0
+    {"loses_points_in": [X, ...]}   those test cells score less than their maximum, all others full
+    {"zero_from": X}                X and every later test cell score 0, the earlier ones full
+                                    (a kernel that died in X's function)
 """
 from __future__ import annotations
 
@@ -28,11 +35,14 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import is_solution
 
-from ..course import Course, CourseError
+from .course import SAMPLE_CLASS_FILE, Course, CourseError, find_assignments
+from .status import SEVERITY
+
+FULL, ZERO, LESS = "full marks", "0", "less than full marks"
 
 
 class SampleClassError(CourseError):
-    """A manifest does not fit the notebook it is applied to."""
+    """A sample class is malformed, or does not fit the notebook it is applied to."""
 
 
 @dataclass
@@ -51,7 +61,8 @@ class Student:
     blank: bool = False
     raw: str | None = None
     missing: bool = False
-    expect: dict = field(default_factory=dict)
+    note: str = ""
+    expect: dict = field(default_factory=dict)  # {"status": ..., "points": ...}, see above
 
     @classmethod
     def from_dict(cls, data: dict) -> Student:
@@ -59,7 +70,13 @@ class Student:
         data["patches"] = [Patch(p["cell"], [tuple(r) for r in p.get("replace", [])],
                                  p.get("prepend", ""), p.get("append", ""))
                            for p in data.get("patches", [])]
-        return cls(**data)
+        try:
+            student = cls(**data)
+        except TypeError as err:
+            raise SampleClassError(f"{data.get('student', '?')}: {err}") from None
+        if student.expect:
+            expected_outcome(student, [])  # the form of ``expect`` only
+        return student
 
 
 def strip_solution_markers(source: str) -> str:
@@ -85,7 +102,7 @@ def apply_patch(nb, patch: Patch, who: str) -> None:
         if count != 1:
             raise SampleClassError(
                 f"{who}: {old!r} occurs {count} times in cell {patch.cell} (expected exactly once): "
-                "the notebook changed, update the sample class manifest")
+                "the notebook changed: update its sample_class.json")
         cell.source = cell.source.replace(old, new)
     if patch.prepend:
         cell.source = patch.prepend.rstrip("\n") + "\n" + cell.source
@@ -142,46 +159,56 @@ def build_sample_class(course: Course | Path, assignment: str, students: list[St
             gb.update_or_create_student(spec.student)
 
 
-def expected_points(spec: Student, cells: list[tuple[str, float]]) -> dict[str, float]:
-    """The points ``spec.expect`` promises for each test cell, given (grade_id, max points)."""
-    names = [name for name, _ in cells]
-    expect = spec.expect
-    zero = set(names) if expect.get("zero") == "all" else set(expect.get("zero", []))
-    zero_from = expect.get("zero_from")
-    unknown = (zero | set(expect.get("points", {})) | ({zero_from} if zero_from else set())) \
-        - set(names)
-    if unknown:
+def sample_class_assignments(notebooks_dir: Path) -> list[str]:
+    """The assignments of ``notebooks_dir`` that have a sample class."""
+    return [a for a in find_assignments(notebooks_dir)
+            if (Path(notebooks_dir) / a / SAMPLE_CLASS_FILE).is_file()]
+
+
+def load_sample_class(notebooks_dir: Path, assignment: str,
+                      path: str | Path | None = None) -> list[Student]:
+    """The students of ``notebooks_dir/<assignment>/sample_class.json`` (or of the file ``path``)."""
+    path = Path(path) if path else Path(notebooks_dir) / assignment / SAMPLE_CLASS_FILE
+    if not path.is_file():
+        raise SampleClassError(f"{assignment!r} has no sample class ({path} does not exist)")
+    data = json.loads(path.read_text())
+    if data.get("assignment", assignment) != assignment:
+        raise SampleClassError(f"{path} is for {data['assignment']!r}, not {assignment!r}")
+    return [Student.from_dict(s) for s in data["students"]]
+
+
+def expected_outcome(spec: Student, cells: list[tuple[str, float]]) -> dict[str, str]:
+    """What ``spec.expect`` promises for each test cell, given (grade_id, max points) in notebook
+    order: FULL, ZERO or LESS (than full marks). Raises SampleClassError for a malformed ``expect``
+    or one that names a test cell the notebook does not have."""
+    expect, names = spec.expect, [name for name, _ in cells]
+    points = expect.get("points")
+    named = points.get("loses_points_in") if isinstance(points, dict) else None
+    first = points.get("zero_from") if isinstance(points, dict) else None
+    if (set(expect) - {"status", "points"} or expect.get("status", SEVERITY[0]) not in SEVERITY
+            or not (points in (FULL, ZERO) or (isinstance(points, dict) and len(points) == 1 and (
+                (isinstance(named, list) and named) or isinstance(first, str))))):
+        raise SampleClassError(
+            f"{spec.student}: expect must be {{\"status\": one of {SEVERITY}, \"points\": "
+            f"\"{FULL}\" | \"{ZERO}\" | {{\"loses_points_in\": [cell, ...]}} | "
+            f"{{\"zero_from\": cell}}}}, not {expect}")
+    unknown = (set(named or []) | ({first} if first else set())) - set(names)
+    if unknown and cells:
         raise SampleClassError(f"{spec.student}: expectations name unknown test cells "
                                f"{sorted(unknown)}; the notebook has {names}")
-    if zero_from:
-        zero |= set(names[names.index(zero_from):])
-    points = {name: 0.0 if name in zero else full for name, full in cells}
-    points.update({k: float(v) for k, v in expect.get("points", {}).items()})
-    return points
-
-
-def load_manifest(manifest: str | Path | None, assignment: str) -> list[Student]:
-    """The students of a manifest: a JSON file, or (None) the bundled one for ``assignment``."""
-    if manifest is None:
-        from .manifests import SAMPLE_CLASSES
-
-        if assignment not in SAMPLE_CLASSES:
-            raise SampleClassError(f"no bundled sample class for {assignment!r} "
-                                   f"(there is one for {sorted(SAMPLE_CLASSES)})")
-        data = SAMPLE_CLASSES[assignment]
-    else:
-        data = json.loads(Path(manifest).read_text())
-    if data.get("assignment", assignment) != assignment:
-        raise SampleClassError(f"the manifest is for {data['assignment']!r}, not {assignment!r}")
-    return [Student.from_dict(s) for s in data["students"]]
+    if points in (FULL, ZERO):
+        return {name: points for name in names}
+    if named:
+        return {name: LESS if name in named else FULL for name in names}
+    return {name: ZERO if i >= names.index(first) else FULL for i, name in enumerate(names)}
 
 
 def compare_with_expectations(course: Course | Path, assignment: str,
                               students: list[Student]) -> list[str]:
-    """Each student's graded points and status against the manifest; returns the differences."""
-    from ..release import graded_cells
-    from ..report import cell_rows
-    from ..status import SubmissionStatus
+    """Each student's graded points and status against the sample class; returns the differences."""
+    from .release import graded_cells
+    from .report import cell_rows
+    from .status import SubmissionStatus
 
     course = Course.of(course)
     cells = [c for nb in course.notebooks(assignment) for c in graded_cells(nb)]
@@ -193,8 +220,12 @@ def compare_with_expectations(course: Course | Path, assignment: str,
         if spec.expect.get("status") and code != spec.expect["status"]:
             problems.append(f"{spec.student}: status {code!r}, expected {spec.expect['status']!r}"
                             f" ({status.message if status else 'no status'})")
-        for cell, points in expected_points(spec, cells).items():
-            if abs(got.get((spec.student, cell), float("nan")) - points) > 1e-6:
-                problems.append(f"{spec.student}: {cell} scored "
-                                f"{got.get((spec.student, cell))}, expected {points:g}")
+        if "points" not in spec.expect:
+            continue
+        for (cell, full), want in zip(cells, expected_outcome(spec, cells).values()):
+            points = got.get((spec.student, cell), float("nan"))
+            ok = {FULL: abs(points - full) <= 1e-6, ZERO: abs(points) <= 1e-6,
+                  LESS: points < full - 1e-6}[want]
+            if not ok:
+                problems.append(f"{spec.student}: {cell} scored {points:g}/{full:g}, expected {want}")
     return problems
