@@ -5,9 +5,11 @@ release   nbgrader generate_assignment, then prove the source passes and the rel
 grade     autograde every submission in its own process, with time limits; a broken or hostile
           submission never stops the others                                   -> grade.py, worker.py
 feedback  nbgrader generate_feedback: check messages, never hidden test code   -> feedback.py
-report    CSV per student x notebook x test cell, totals, a printed summary   -> report.py
-demo      all of it on the bundled sample class                               -> demo.py
+report    CSV per student x notebook x test cell, totals (an nbgrader export
+          plugin), a printed summary                                          -> report.py
+demo      all of it on every assignment's sample class                        -> demo.py, sample_class.py
 
 The course directory is a plain nbgrader course (course.py writes its nbgrader_config.py), so the
-stock ``nbgrader`` commands keep working on it.
+stock ``nbgrader`` commands keep working on it; labgrade opens it once (course.Course) and runs
+nbgrader through its NbGraderAPI. Assignments are discovered: every notebooks/<name>/<name>.ipynb.
 """

@@ -1,14 +1,16 @@
 """``labgrade``: the instructor pipeline's one command line (each sub-command has --help).
 
-    labgrade demo --course build/demo-course --fresh     everything, on the bundled sample class
+    labgrade demo --course build/demo-course --fresh     everything, on the bundled sample classes
     labgrade release --course C                          source -> release, then validate both
     labgrade validate --course C                         validate again, without regenerating
-    labgrade build-sample --course C                     the sample class -> submitted/
+    labgrade build-sample --course C                     the sample classes -> submitted/
     labgrade grade --course C --jobs 2                   autograde every submission
     labgrade feedback --course C                         HTML feedback per student
     labgrade report --course C                           CSV files and a printed summary
 
-The course directory is an ordinary nbgrader course: run the stock ``nbgrader`` commands from it.
+Assignments are discovered: every notebooks/<name>/ folder holding <name>.ipynb is one, and its
+sample class is notebooks/<name>/sample_class.json. The course directory is an ordinary nbgrader
+course: run the stock ``nbgrader`` commands from it.
 """
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ import time
 from pathlib import Path
 
 from . import fastimport  # noqa: F401  (first: before anything imports nbformat)
-from .course import CourseError, course_assignments, put_python_scripts_on_path, repo_notebooks_dir
+from .course import (Course, CourseError, find_assignments, put_python_scripts_on_path,
+                     repo_notebooks_dir)
 
 DEFAULT_COURSE = "build/demo-course"
 
@@ -51,17 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("demo", help="the whole pipeline on the bundled sample class",
-                       description="Create the course, release and validate the assignment, build "
-                                   "the bundled sample class, grade it, write feedback and grades, "
-                                   "print a table and check every student's expected score. "
-                                   "Exit status 1 when a score differs.")
+    p = sub.add_parser("demo", help="the whole pipeline on the bundled sample classes",
+                       description="Create the course, release and validate every assignment that "
+                                   "has a sample class, build the sample classes, grade them, "
+                                   "write feedback and grades, print a table and check every "
+                                   "student's expected outcome. Exit status 1 when one differs.")
     p.add_argument("--course", type=Path, default=Path(DEFAULT_COURSE),
                    help=f"the course directory (default: {DEFAULT_COURSE})")
-    p.add_argument("--assignment", default="00_gradient_checking",
-                   help="the assignment whose sample class is graded (default: %(default)s)")
+    p.add_argument("--assignment", action="append", metavar="NAME",
+                   help="an assignment (repeat for several; default: every one with a sample "
+                        "class)")
     p.add_argument("--fresh", action="store_true", help="delete the course directory first")
-    p.add_argument("--manifest", type=Path, help="a sample class as JSON (default: the bundled one)")
     _notebooks(p)
     _limits(p, cell=20, submission=300, jobs=2)
 
@@ -82,11 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
                                    "validate --invert on the release notebooks.")
     _course(p)
 
-    p = sub.add_parser("build-sample", help="write the sample class into submitted/",
+    p = sub.add_parser("build-sample", help="write the sample classes into submitted/",
                        description="Build the sample submissions from the release and source "
-                                   "notebooks and a manifest of per-student patches.")
+                                   "notebooks and each assignment's sample class (per-student "
+                                   "patches, notebooks/<assignment>/sample_class.json).")
     _course(p)
-    p.add_argument("--manifest", type=Path, help="a sample class as JSON (default: the bundled one)")
+    _notebooks(p)
+    p.add_argument("--sample-class", "--manifest", dest="manifest", type=Path, metavar="FILE",
+                   help="this sample class file instead (one --assignment only)")
 
     p = sub.add_parser("grade", help="autograde every submission",
                        description="Autograde each submission in its own process with time "
@@ -126,34 +132,42 @@ def main(argv: list[str] | None = None) -> int:
             from .demo import run_demo
 
             limits = Limits(args.cell_timeout, args.submission_timeout, args.jobs)
-            return 1 if run_demo(args.course, args.notebooks, args.assignment, args.manifest,
-                                 args.fresh, limits) else 0
+            return 1 if run_demo(args.course, args.notebooks, args.assignment, args.fresh,
+                                 limits) else 0
         if args.command == "release":
-            from .course import create_course, find_assignments
             from .release import release
 
-            for assignment in _assignments(args, find_assignments(args.notebooks)):
-                create_course(args.course, args.notebooks, [assignment], args.cell_timeout)
-                release(args.course, assignment, validate=not args.no_validate)
+            assignments = _assignments(args, find_assignments(args.notebooks))
+            course = Course.create(args.course, args.notebooks, assignments, args.cell_timeout)
+            for assignment in assignments:
+                release(course, assignment, validate=not args.no_validate)
             return 0
-        for assignment in _assignments(args, course_assignments(args.course)):
+        course = Course(args.course)
+        available = course.assignments()
+        if args.command == "build-sample":
+            from .sample_class import sample_class_assignments
+            available = [a for a in available if a in sample_class_assignments(args.notebooks)]
+            if args.manifest and len(_assignments(args, available)) != 1:
+                raise CourseError("--sample-class needs exactly one --assignment")
+        for assignment in _assignments(args, available):
             started = time.monotonic()
             if args.command == "validate":
                 from .release import validate_release
-                validate_release(args.course, assignment)
+                validate_release(course, assignment)
             elif args.command == "build-sample":
-                from .sample_class import build_sample_class, load_manifest
-                build_sample_class(args.course, assignment, load_manifest(args.manifest, assignment))
+                from .sample_class import build_sample_class, load_sample_class
+                build_sample_class(course, assignment,
+                                   load_sample_class(args.notebooks, assignment, args.manifest))
             elif args.command == "grade":
                 from .grade import grade_assignment
-                grade_assignment(args.course, assignment, args.student,
+                grade_assignment(course, assignment, args.student,
                                  Limits(args.cell_timeout, args.submission_timeout, args.jobs))
             elif args.command == "feedback":
                 from .feedback import generate_feedback
-                generate_feedback(args.course, assignment)
+                generate_feedback(course, assignment)
             elif args.command == "report":
                 from .report import write_report
-                write_report(args.course, assignment)
+                write_report(course, assignment)
             print(f"{args.command} {assignment}: done in {time.monotonic() - started:.1f} s")
     except CourseError as err:
         print(f"labgrade {args.command}: error: {err}", file=sys.stderr)

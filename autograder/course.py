@@ -1,4 +1,4 @@
-"""The course directory: create or refresh it, load its nbgrader configuration, run nbgrader in it.
+"""The course directory: create or refresh it, and open it once as a ``Course`` that every step shares.
 
 Layout (nbgrader's own, so the stock ``nbgrader`` commands work when run from the course root)::
 
@@ -7,6 +7,9 @@ Layout (nbgrader's own, so the stock ``nbgrader`` commands work when run from th
     <course>/source/<assignment>/        copied from the repository's notebooks/<assignment>/
     <course>/release/ submitted/<student>/<assignment>/ autograded/ feedback/ gradebook.db
     <course>/labgrade/                   what labgrade adds: per-student status, grading logs, reports
+
+nbgrader's folders come from its ``CourseDirectory.format_path`` (``Course.path``), labgrade's from
+the constants below; nbgrader's commands run through its ``NbGraderAPI`` (``Course.api``).
 """
 from __future__ import annotations
 
@@ -14,9 +17,9 @@ import json
 import os
 import shutil
 import sys
+from functools import cached_property
 from pathlib import Path
 
-from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 COURSE_ID = "dnn-training-labs"
@@ -24,11 +27,37 @@ KERNEL_NAME = "labgrade-python"
 CONFIG_FILE = "nbgrader_config.py"
 MARKER = "# labgrade course configuration"
 DEFAULT_CELL_TIMEOUT = 60
+SAMPLE_CLASS_FILE = "sample_class.json"  # instructor-only: never copied into the course
+STATUS_DIR = "labgrade/status"           # <assignment>/<student>.json (autograder.status)
+LOGS_DIR = "labgrade/logs"               # <assignment>/<student>.log
+REPORTS_DIR = "labgrade/reports"         # <assignment>_cells.csv, <assignment>_totals.csv
+
+# nbgrader's autograde steps, in two halves (autograder.grade): a worker process runs EXECUTE_STEPS on
+# a scratch copy of the submission, then the main process runs SCORE_STEPS on the executed notebook.
+# Stock `nbgrader autograde` runs both, in this order. A sandbox or a trusted scorer replaces one list.
+EXECUTE_STEPS = [
+    "autograder.preprocessors.RobustExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+SCORE_STEPS = [
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+]
+FEEDBACK_STEPS = [
+    "autograder.preprocessors.HideHiddenTests",
+    "autograder.preprocessors.StatusBanner",
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
 
 CONFIG_TEMPLATE = '''\
 {marker}: written by `labgrade` (autograder/course.py) on every run; edit the code, not this file.
 # Stock nbgrader commands run from this folder read it, e.g. `nbgrader db student list`,
-# `nbgrader validate source/<a>/<a>.ipynb`, `nbgrader autograde <a>`, `nbgrader generate_feedback <a>`.
+# `nbgrader validate source/<a>/<a>.ipynb`, `nbgrader autograde <a>`, `nbgrader generate_feedback <a>`,
+# `nbgrader export --exporter=autograder.report.CellsExport` (labgrade's grade CSV files).
 import os
 
 c = get_config()  # noqa: F821  (traitlets provides get_config when it loads this file)
@@ -47,25 +76,12 @@ c.Execute.timeout = {timeout}  # seconds per cell
 
 # Autograding: nbgrader's steps, with an Execute that finishes every notebook even when the kernel
 # dies or stops answering (the cells it could not run score 0 and say why).
-c.Autograde.autograde_preprocessors = [
-    "autograder.preprocessors.RobustExecute",
-    "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades",
-    "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
-]
+c.Autograde.autograde_preprocessors = {autograde}
 
 # Feedback shows the checks' messages but never hidden test code, and says at the top when the
 # student's notebook timed out or crashed its kernel.
-c.GenerateFeedback.preprocessors = [
-    "autograder.preprocessors.HideHiddenTests",
-    "autograder.preprocessors.StatusBanner",
-    "nbgrader.preprocessors.GetGrades",
-    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-]
-c.StatusBanner.status_dir = os.path.join(_here, "labgrade", "status")
+c.GenerateFeedback.preprocessors = {feedback}
+c.StatusBanner.status_dir = os.path.join(_here, "{status}")
 '''
 
 
@@ -101,12 +117,18 @@ def remove_course(course: Path) -> None:
     shutil.rmtree(course)
 
 
+def _steps(steps: list[str]) -> str:
+    return "[\n" + "".join(f"    {step!r},\n" for step in steps) + "]"
+
+
 def write_config(course: Path, cell_timeout: int = DEFAULT_CELL_TIMEOUT) -> None:
     """Write nbgrader_config.py and the course kernel (argv: this Python, which can import labkit)."""
     course = Path(course)
     course.mkdir(parents=True, exist_ok=True)
     (course / CONFIG_FILE).write_text(CONFIG_TEMPLATE.format(
-        marker=MARKER, course_id=COURSE_ID, kernel=KERNEL_NAME, timeout=int(cell_timeout)))
+        marker=MARKER, course_id=COURSE_ID, kernel=KERNEL_NAME, timeout=int(cell_timeout),
+        autograde=_steps(EXECUTE_STEPS + SCORE_STEPS), feedback=_steps(FEEDBACK_STEPS),
+        status=STATUS_DIR))
     kernel_dir = course / "jupyter" / "kernels" / KERNEL_NAME
     kernel_dir.mkdir(parents=True, exist_ok=True)
     # (log_level: the kernel process's own log, not the cells' outputs; hides a warning about TCP)
@@ -114,19 +136,6 @@ def write_config(course: Path, cell_timeout: int = DEFAULT_CELL_TIMEOUT) -> None
                      "--IPKernelApp.log_level=ERROR"],
             "display_name": "Python (labgrade course)", "language": "python"}
     (kernel_dir / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
-
-
-def copy_sources(course: Path, notebooks_dir: Path, assignments: list[str]) -> None:
-    """Replace source/<assignment>/ by a fresh copy of notebooks/<assignment>/ (never writes there)."""
-    for assignment in assignments:
-        src = Path(notebooks_dir) / assignment
-        if not (src / f"{assignment}.ipynb").is_file():
-            raise CourseError(f"no source notebook {src / (assignment + '.ipynb')}")
-        dest = Path(course) / "source" / assignment
-        if dest.exists():
-            shutil.rmtree(dest)
-        shutil.copytree(src, dest, ignore=shutil.ignore_patterns(
-            ".ipynb_checkpoints", "__pycache__", "*.pyc"))
 
 
 def put_python_scripts_on_path() -> None:
@@ -140,66 +149,86 @@ def put_python_scripts_on_path() -> None:
         os.environ["PATH"] = os.pathsep.join([scripts] + [p for p in parts if p != scripts])
 
 
-def create_course(course: Path, notebooks_dir: Path, assignments: list[str],
-                  cell_timeout: int = DEFAULT_CELL_TIMEOUT) -> Path:
-    """Create or refresh a course: configuration, kernel, sources. Grades and submissions are kept."""
-    put_python_scripts_on_path()
-    course = Path(course).resolve()
-    if course.exists() and any(course.iterdir()) and not is_course(course):
-        raise CourseError(f"{course} exists and is not a labgrade course directory")
-    write_config(course, cell_timeout)
-    copy_sources(course, notebooks_dir, assignments)
-    return course
+class Course:
+    """One labgrade course directory, read once and passed to every step.
 
-
-def load_config(course: Path) -> Config:
-    """The course's nbgrader configuration, as the stock nbgrader commands read it."""
-    course = Path(course)
-    if not is_course(course):
-        raise CourseError(f"{course} is not a labgrade course directory (run `labgrade release` first)")
-    return PyFileConfigLoader(CONFIG_FILE, path=str(course)).load_config()
-
-
-def course_directory(config: Config, **attrs):
-    """An nbgrader CourseDirectory for ``config``, with attributes such as assignment_id set."""
-    from nbgrader.coursedir import CourseDirectory
-
-    coursedir = CourseDirectory(config=config)
-    for name, value in attrs.items():
-        setattr(coursedir, name, value)
-    return coursedir
-
-
-def run_converter(converter_cls, config: Config, *, force: bool = True, **coursedir_attrs) -> str:
-    """Run one nbgrader converter (GenerateAssignment, Autograde, GenerateFeedback...) in this process.
-
-    Returns nbgrader's log; raises CourseError carrying the log and the traceback when it fails.
+    Like nbgrader's ``NbGraderAPI`` it holds the course's ``config`` and its ``CourseDirectory``
+    (``coursedir``); ``api`` is an ``NbGraderAPI`` on them, ``path`` is nbgrader's ``format_path``,
+    and ``status_dir``, ``logs_dir`` and ``reports_dir`` are the folders labgrade adds.
     """
-    from nbgrader.utils import capture_log
 
-    converter = converter_cls(coursedir=course_directory(config, **coursedir_attrs), config=config)
-    converter.force = force
-    result = capture_log(converter)
-    if not result["success"]:
-        raise CourseError(f"nbgrader {converter_cls.__name__} failed:\n{result.get('log', '')}\n"
-                          f"{result.get('error', '')}")
-    return result.get("log", "")
+    def __init__(self, root: Path):
+        from nbgrader.coursedir import CourseDirectory
 
+        self.root = Path(root).resolve()
+        if not is_course(self.root):
+            raise CourseError(f"{self.root} is not a labgrade course directory "
+                              "(run `labgrade release` first)")
+        self.config = PyFileConfigLoader(CONFIG_FILE, path=str(self.root)).load_config()
+        self.coursedir = CourseDirectory(config=self.config)
+        self.status_dir = self.root / STATUS_DIR
+        self.logs_dir = self.root / LOGS_DIR
+        self.reports_dir = self.root / REPORTS_DIR
 
-def gradebook(config: Config):
-    """The course's nbgrader Gradebook (use as a context manager)."""
-    from nbgrader.api import Gradebook
+    @classmethod
+    def of(cls, course: Course | Path) -> Course:
+        """``course`` itself, or the course in that directory."""
+        return course if isinstance(course, Course) else cls(course)
 
-    coursedir = course_directory(config)
-    return Gradebook(coursedir.db_url, coursedir.course_id)
+    @classmethod
+    def create(cls, root: Path, notebooks_dir: Path, assignments: list[str],
+               cell_timeout: int = DEFAULT_CELL_TIMEOUT) -> Course:
+        """Create or refresh a course: configuration, kernel, sources. Grades and submissions stay."""
+        put_python_scripts_on_path()
+        root = Path(root).resolve()
+        if root.exists() and any(root.iterdir()) and not is_course(root):
+            raise CourseError(f"{root} exists and is not a labgrade course directory")
+        write_config(root, cell_timeout)
+        course = cls(root)
+        for assignment in assignments:  # source/<a>/ <- a fresh copy of notebooks/<a>/
+            src = Path(notebooks_dir) / assignment
+            if not (src / f"{assignment}.ipynb").is_file():
+                raise CourseError(f"no source notebook {src / (assignment + '.ipynb')}")
+            dest = course.path("source", assignment)
+            if dest.exists():
+                shutil.rmtree(dest)
+            shutil.copytree(src, dest, ignore=shutil.ignore_patterns(
+                ".ipynb_checkpoints", "__pycache__", "*.pyc", SAMPLE_CLASS_FILE))
+        return course
 
+    @cached_property
+    def api(self):
+        """nbgrader's high-level API on this course (its converters, its gradebook)."""
+        from nbgrader.apps.api import NbGraderAPI
 
-def source_notebooks(course: Path, assignment: str) -> list[Path]:
-    """The assignment's source notebooks, sorted by name."""
-    return sorted((Path(course) / "source" / assignment).glob("*.ipynb"))
+        return NbGraderAPI(coursedir=self.coursedir, config=self.config)
 
+    def path(self, step: str, assignment: str, student: str = ".", root: Path | None = None) -> Path:
+        """nbgrader's folder for ``step`` (source, release, submitted, autograded, feedback), from
+        ``CourseDirectory.format_path``; under ``root`` instead, for a scratch copy of the course."""
+        path = Path(self.coursedir.format_path(getattr(self.coursedir, f"{step}_directory"),
+                                               student, assignment))
+        return path if root is None else Path(root) / path.relative_to(self.root)
 
-def course_assignments(course: Path) -> list[str]:
-    """Assignments present in the course's source/ folder."""
-    source = Path(course) / "source"
-    return find_assignments(source) if source.is_dir() else []
+    def run(self, action: str, *args, **kwargs) -> str:
+        """One NbGraderAPI action (generate_assignment, autograde, generate_feedback...): its log.
+
+        Raises CourseError carrying nbgrader's log and traceback when it fails.
+        """
+        result = getattr(self.api, action)(*args, **kwargs)
+        if not result["success"]:
+            raise CourseError(f"nbgrader {action} failed:\n{result.get('log', '')}\n"
+                              f"{result.get('error', '')}")
+        return result.get("log", "")
+
+    def gradebook(self):
+        """The course's nbgrader Gradebook (use as a context manager)."""
+        return self.api.gradebook
+
+    def assignments(self) -> list[str]:
+        """The assignments in the course's source/ folder."""
+        return sorted(self.api.get_source_assignments())
+
+    def notebooks(self, assignment: str) -> list[Path]:
+        """The assignment's source notebooks, sorted by name."""
+        return sorted(self.path("source", assignment).glob("*.ipynb"))

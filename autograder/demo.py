@@ -1,7 +1,8 @@
-"""The main job: the whole instructor pipeline on the bundled sample class (``make demo``).
+"""The main job: the whole instructor pipeline on the bundled sample classes (``make demo``).
 
-course -> release (+ validation) -> sample class -> grade -> feedback -> report -> check that every
-sample student got exactly the points and status its manifest states. Idempotent: a second run
+Every assignment of the notebooks folder that has a sample class (``<assignment>/sample_class.json``)
+goes through course -> release (+ validation) -> sample class -> grade -> feedback -> report, and
+every sample student's outcome is checked against its sample class. Idempotent: a second run
 rebuilds everything it writes and gives the same grades; ``fresh`` starts from an empty directory.
 """
 from __future__ import annotations
@@ -10,23 +11,24 @@ import sys
 import time
 from pathlib import Path
 
-from .course import KERNEL_NAME, create_course, remove_course
+from .course import KERNEL_NAME, Course, CourseError, remove_course
 from .feedback import generate_feedback
 from .grade import Limits, grade_assignment
 from .release import release
 from .report import write_report
-from .sample_class import build_sample_class, compare_with_expectations, load_manifest
+from .sample_class import (build_sample_class, compare_with_expectations, load_sample_class,
+                           sample_class_assignments)
 
-DEFAULT_ASSIGNMENT = "00_gradient_checking"
 
-
-def run_demo(course: Path, notebooks_dir: Path, assignment: str = DEFAULT_ASSIGNMENT,
-             manifest: str | Path | None = None, fresh: bool = False, limits: Limits | None = None,
-             log=print) -> list[str]:
-    """Run every step; return the differences from the manifest's expectations (none: success)."""
+def run_demo(course: Path, notebooks_dir: Path, assignments: list[str] | None = None,
+             fresh: bool = False, limits: Limits | None = None, log=print) -> list[str]:
+    """Run every step on ``assignments`` (default: every one with a sample class); return the
+    differences from the sample classes' expectations (none: success)."""
     limits = limits or Limits()
-    course = Path(course).resolve()
-    students = load_manifest(manifest, assignment)
+    assignments = assignments or sample_class_assignments(notebooks_dir)
+    if not assignments:
+        raise CourseError(f"no assignment in {notebooks_dir} has a sample class")
+    classes = {a: load_sample_class(notebooks_dir, a) for a in assignments}
     started = time.monotonic()
     timings = []
 
@@ -35,41 +37,49 @@ def run_demo(course: Path, notebooks_dir: Path, assignment: str = DEFAULT_ASSIGN
         log(f"\n[{len(timings)}/6] {title}")
 
     step("course", "course directory")
-    if fresh and course.exists():
-        log(f"course: --fresh: removing {course}")
+    if fresh and Path(course).exists():
+        log(f"course: --fresh: removing {Path(course).resolve()}")
         remove_course(course)
-    create_course(course, notebooks_dir, [assignment], cell_timeout=limits.cell_timeout)
-    log(f"course: {course}\n        nbgrader_config.py written; notebooks run in kernel "
-        f"'{KERNEL_NAME}' = {sys.executable}\n        source/{assignment}/ copied from "
-        f"{Path(notebooks_dir) / assignment}/")
+    course = Course.create(course, notebooks_dir, assignments, cell_timeout=limits.cell_timeout)
+    log(f"course: {course.root}\n        nbgrader_config.py written; notebooks run in kernel "
+        f"'{KERNEL_NAME}' = {sys.executable}")
+    for assignment in assignments:
+        log(f"        source/{assignment}/ copied from {Path(notebooks_dir) / assignment}/")
 
-    step("release", "release the assignment and prove its tests")
-    release(course, assignment, log=log)
+    step("release", "release the assignments and prove their tests")
+    for assignment in assignments:
+        release(course, assignment, log=log)
 
-    step("sample", "bundled sample class -> submitted/")
-    build_sample_class(course, assignment, students, log=log)
+    step("sample", "bundled sample classes -> submitted/")
+    for assignment, students in classes.items():
+        build_sample_class(course, assignment, students, log=log)
 
     step("grade", "autograde every submission (one process each, time limits)")
-    grade_assignment(course, assignment, [s.student for s in students], limits, log=log)
+    for assignment, students in classes.items():
+        grade_assignment(course, assignment, [s.student for s in students], limits, log=log)
 
     step("feedback", "feedback for every student")
-    generate_feedback(course, assignment, log=log)
+    for assignment in assignments:
+        generate_feedback(course, assignment, log=log)
 
     step("report", "grades: CSV files and summary")
-    write_report(course, assignment, log=log)
+    for assignment in assignments:
+        write_report(course, assignment, log=log)
 
     timings.append(("end", time.monotonic()))
     log("\ntime: " + ", ".join(f"{name} {end - start:.0f} s" for (name, start), (_, end)
                                in zip(timings, timings[1:]))
-        + f"; total {time.monotonic() - started:.0f} s")
-    problems = compare_with_expectations(course, assignment, students)
-    if problems:
-        log(f"\nsample class: {len(problems)} differences from the expected grades:")
-        for problem in problems:
-            log(f"  {problem}")
-    else:
-        log(f"\nsample class: all {len(students)} students got exactly the expected points and "
-            "status.")
-    log(f"feedback: {course / 'feedback'}/<student>/{assignment}/   grades: "
-        f"{course / 'labgrade' / 'reports'}/")
+        + f"; total {time.monotonic() - started:.0f} s\n")
+    problems = []
+    for assignment, students in classes.items():
+        found = compare_with_expectations(course, assignment, students)
+        if found:
+            log(f"sample class {assignment}: {len(found)} differences from the expected outcome:")
+            log("\n".join(f"  {problem}" for problem in found))
+        else:
+            log(f"sample class {assignment}: all {len(students)} students got the expected "
+                "outcome (status and points).")
+        problems += [f"{assignment}: {problem}" for problem in found]
+    log(f"feedback: {course.path('feedback', '<assignment>', '<student>')}/   grades: "
+        f"{course.reports_dir}/")
     return problems

@@ -8,11 +8,12 @@ cannot render is reported in the log and gets no page.
 """
 from __future__ import annotations
 
+import glob
 import html
 import shutil
 from pathlib import Path
 
-from .course import CourseError, course_directory, load_config, run_converter, source_notebooks
+from .course import Course, CourseError
 from .release import graded_cells
 from .status import SubmissionStatus
 
@@ -29,28 +30,22 @@ ending in .ipynb that opens in Jupyter) and that all of its cells run from a fre
 """
 
 
-def generate_feedback(course: Path, assignment: str, log=print) -> list[Path]:
+def generate_feedback(course: Course | Path, assignment: str, log=print) -> list[Path]:
     """Write every student's feedback for ``assignment``; return the HTML files."""
-    from nbgrader.converters import GenerateFeedback
-
-    course = Path(course)
-    config = load_config(course)
-    coursedir = course_directory(config)
+    course = Course.of(course)
     log(f"feedback: nbgrader generate_feedback {assignment} (hidden tests removed, check messages "
         "kept, a note on top when a run timed out or crashed)")
-    autograded = sorted(Path(coursedir.root, coursedir.autograded_directory).glob(f"*/{assignment}"))
-    if autograded:
+    if glob.glob(str(course.path("autograded", assignment, "*"))):
         try:
-            run_converter(GenerateFeedback, config, assignment_id=assignment)
+            course.run("generate_feedback", assignment)
         except CourseError as err:  # nbgrader renders the others before it gives up
             log(f"  warning: nbgrader could not render some feedback:\n{err}")
     pages = []
-    max_points = {nb.stem: sum(p for _, p in graded_cells(nb))
-                  for nb in source_notebooks(course, assignment)}
-    for path in sorted((course / "labgrade" / "status" / assignment).glob("*.json")):
-        status = SubmissionStatus.load(course / "labgrade" / "status", assignment, path.stem)
-        graded = course / "autograded" / status.student / assignment
-        folder = course / "feedback" / status.student / assignment
+    max_points = {nb.stem: sum(p for _, p in graded_cells(nb)) for nb in course.notebooks(assignment)}
+    for path in sorted((course.status_dir / assignment).glob("*.json")):
+        status = SubmissionStatus.load(course.status_dir, assignment, path.stem)
+        graded = course.path("autograded", assignment, status.student)
+        folder = course.path("feedback", assignment, status.student)
         if not graded.is_dir() and folder.exists():
             shutil.rmtree(folder)  # feedback from an older grading
         for notebook, total in max_points.items():
@@ -63,6 +58,5 @@ def generate_feedback(course: Path, assignment: str, log=print) -> list[Path]:
                                             reason=html.escape(reason)))
             if page.is_file():
                 pages.append(page)
-    log(f"  {len(pages)} pages in {course / 'feedback'}/<student>/{assignment}/")
+    log(f"  {len(pages)} pages in {course.path('feedback', assignment, '<student>')}/")
     return pages
-

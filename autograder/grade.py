@@ -1,18 +1,22 @@
 """Autograde every submission of an assignment; a broken or hostile one never stops the others.
 
-For each student under ``submitted/<student>/<assignment>/``:
+nbgrader's Autograde, in two halves (the steps are EXECUTE_STEPS and SCORE_STEPS in course.py). For
+each student under ``submitted/<student>/<assignment>/``:
 
-1. check the submission: a missing or unreadable notebook (not JSON, too large) scores 0 and is
-   left out; a submission with nothing readable is not run at all;
-2. copy it into a scratch course of its own (configuration, kernel, gradebook copy, the source's
-   support files but not the source notebooks) and run nbgrader's Autograde there, in a separate
-   process (autograder.worker) with a per-cell time limit and a wall-clock limit for the whole
+1. ``prepare``: check the submission: a missing or unreadable notebook (not JSON, too large) scores
+   0 and is left out; a submission with nothing readable is not run at all. Otherwise copy it into a
+   scratch course of its own (configuration, kernel, gradebook copy, the source's support files but
+   not the source notebooks);
+2. ``execute``: run nbgrader's Autograde with EXECUTE_STEPS there, in a separate process
+   (autograder.worker), with a per-cell time limit and a wall-clock limit for the whole
    submission; the process and everything it started are killed at the end;
-3. back in this process, copy the executed notebooks into ``autograded/`` and save their grades into
-   the course gradebook with nbgrader's own SaveAutoGrades and AssignLatePenalties. Anything that
-   went wrong gives zeros, never stale grades;
-4. write the student's status (``labgrade/status/<assignment>/<student>.json``) and grading log
-   (``labgrade/logs/<assignment>/<student>.log``).
+3. ``RecordAutograde``: back in this process, the rest of nbgrader's Autograde on the real course:
+   its ``init_assignment`` (student, submission, the source's support files, zeros for every
+   notebook that was not executed), then SCORE_STEPS (nbgrader's SaveAutoGrades and
+   AssignLatePenalties) on each executed notebook, written into ``autograded/``. Anything that went
+   wrong gives zeros, never stale grades;
+4. ``finish``: write the student's status (``labgrade/status/<assignment>/<student>.json``) and
+   grading log (``labgrade/logs/<assignment>/<student>.log``).
 
 Only this process writes the course gradebook, one submission at a time, so ``jobs > 1`` (several
 workers at once) is safe with nbgrader's sqlite database.
@@ -35,11 +39,14 @@ from pathlib import Path
 
 import nbformat
 import psutil
+from nbconvert.writers import FilesWriter
 from nbgrader.api import MissingEntry
+from nbgrader.converters import Autograde
+from nbgrader.utils import find_all_files
 from sqlalchemy.exc import SAWarning
 
 from . import status as st
-from .course import (CONFIG_FILE, CourseError, course_directory, gradebook, load_config)
+from .course import CONFIG_FILE, SCORE_STEPS, Course, CourseError
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 JOB_ENV = "LABGRADE_JOB"
@@ -66,64 +73,59 @@ class Job:
     seconds: float = 0.0
 
 
-def grade_assignment(course: Path, assignment: str, students: list[str] | None = None,
+def grade_assignment(course: Course | Path, assignment: str, students: list[str] | None = None,
                      limits: Limits | None = None, log=print) -> list[st.SubmissionStatus]:
     """Grade ``students`` (default: every submission and every registered student)."""
-    limits = limits or Limits()
-    course = Path(course).resolve()
-    config = load_config(course)
-    coursedir = course_directory(config)
-    with gradebook(config) as gb:
+    course, limits = Course.of(course), limits or Limits()
+    with course.gradebook() as gb:
         try:
             notebooks = sorted(nb.name for nb in gb.find_assignment(assignment).notebooks)
         except MissingEntry:
             raise CourseError(f"assignment {assignment!r} is not in the gradebook: "
                               "run `labgrade release` first") from None
         registered = {s.id for s in gb.students}
-
-    def folder(student: str) -> Path:
-        return Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
-
     if students is None:
-        found = {Path(p).parent.name for p in glob.glob(str(folder("*"))) if os.path.isdir(p)}
+        pattern = str(course.path("submitted", assignment, "*"))
+        found = {Path(p).parent.name for p in glob.glob(pattern) if os.path.isdir(p)}
         students = sorted(found | registered)
     log(f"grade: {assignment}: {len(students)} students, {limits.cell_timeout} s per cell, "
         f"{limits.submission_timeout} s per submission, {limits.jobs} at a time")
 
-    jobs = [_prepare(course, Job(s, assignment, notebooks, folder(s))) for s in students]
+    jobs = [prepare(course, Job(s, assignment, notebooks, course.path("submitted", assignment, s)))
+            for s in students]
     results = []
     with ThreadPoolExecutor(max_workers=max(1, limits.jobs)) as pool:
-        running = {pool.submit(_run, job, limits): job for job in jobs if job.scratch}
+        running = {pool.submit(execute, job, limits): job for job in jobs if job.scratch}
         for job in [j for j in jobs if not j.scratch]:
-            results.append(_finish_safely(course, config, job, limits, log))
+            results.append(finish(course, job, limits, log))
         for future in as_completed(running):
             job = running[future]
             if future.exception() is not None:  # the worker could not even be started
                 job.returncode = -1
-            results.append(_finish_safely(course, config, job, limits, log))
+            results.append(finish(course, job, limits, log))
     return sorted(results, key=lambda s: s.student)
 
 
-def _prepare(course: Path, job: Job) -> Job:
+def prepare(course: Course, job: Job) -> Job:
     """Check the submission; build the scratch course when there is something to run."""
-    folder = job.folder
-    if not folder.is_dir():
+    if not job.folder.is_dir():
         job.problems = {nb: st.Outcome(st.MISSING, "no submission") for nb in job.notebooks}
         return job
     for nb in job.notebooks:
-        problem = _check_notebook(folder / f"{nb}.ipynb")
+        problem = _check_notebook(job.folder / f"{nb}.ipynb")
         if problem:
             job.problems[nb] = problem
     if len(job.problems) == len(job.notebooks):
         return job
     scratch = Path(tempfile.mkdtemp(prefix=f"labgrade-{job.assignment}-{job.student}-"))
-    shutil.copy2(course / CONFIG_FILE, scratch / CONFIG_FILE)
-    shutil.copytree(course / "jupyter", scratch / "jupyter")
-    shutil.copy2(course / "gradebook.db", scratch / "gradebook.db")
-    shutil.copytree(course / "source" / job.assignment, scratch / "source" / job.assignment,
+    shutil.copy2(course.root / CONFIG_FILE, scratch / CONFIG_FILE)
+    shutil.copytree(course.root / "jupyter", scratch / "jupyter")
+    shutil.copy2(course.root / "gradebook.db", scratch / "gradebook.db")
+    shutil.copytree(course.path("source", job.assignment),
+                    course.path("source", job.assignment, root=scratch),
                     ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
     skip = {f"{nb}.ipynb" for nb in job.problems}
-    shutil.copytree(folder, scratch / "submitted" / job.student / job.assignment,
+    shutil.copytree(job.folder, course.path("submitted", job.assignment, job.student, root=scratch),
                     ignore=lambda d, names: [n for n in names
                                              if n in skip or os.path.islink(os.path.join(d, n))])
     job.scratch = scratch
@@ -145,7 +147,7 @@ def _check_notebook(path: Path) -> st.Outcome | None:
     return None
 
 
-def _run(job: Job, limits: Limits) -> None:
+def execute(job: Job, limits: Limits) -> None:
     """Run the worker process on the scratch course, within the wall-clock limit."""
     token = f"{job.student}-{uuid.uuid4().hex}"
     env = dict(os.environ, **{JOB_ENV: token})
@@ -197,57 +199,125 @@ def _kill(processes: list[psutil.Process]) -> None:
     psutil.wait_procs(processes, timeout=5)
 
 
-def _finish_safely(course: Path, config, job: Job, limits: Limits, log) -> st.SubmissionStatus:
-    """_finish, and whatever goes wrong there stays with this student: the others are graded."""
+class RecordAutograde(Autograde):
+    """nbgrader's Autograde for a submission a worker has executed: the half that runs here.
+
+    nbgrader's Autograde prepares the destination (``init_assignment``), then sanitises, executes and
+    scores each notebook (``convert_single_notebook``). The worker did the sanitising and executing
+    in its scratch course; this converter does the rest on the real course, with nbgrader's own
+    exporter (SCORE_STEPS) and writer. ``outcomes`` says, per notebook, what happened.
+    """
+
+    def __init__(self, course: Course, job: Job, limits: Limits):
+        super().__init__(coursedir=course.coursedir, parent=course.api)
+        self.course, self.job, self.limits = course, job, limits
+        self.force = True
+        self.outcomes: dict[str, st.Outcome] = {}
+        self.failure = _failure(job, limits)
+        self.executed = (course.path("autograded", job.assignment, job.student, root=job.scratch)
+                         if job.scratch and self.failure is None else None)
+
+    def record(self) -> None:
+        """init_destination, init_assignment, then each executed notebook: as BaseConverter does."""
+        a, s = self.job.assignment, self.job.student
+        self.writer = FilesWriter(parent=self, config=self.config)
+        self.exporter = self.exporter_class(parent=self, config=self.config)
+        self._init_preprocessors()
+        self.init_destination(a, s)  # force: an older grading's notebooks are removed
+        self.init_assignment(a, s)
+        for notebook in self.notebooks:
+            self.convert_single_notebook(notebook)
+        if os.path.isdir(self._format_dest(a, s)):
+            self.set_permissions(a, s)
+
+    def _init_preprocessors(self) -> None:
+        self.exporter._preprocessors = []
+        for step in SCORE_STEPS:
+            self.exporter.register_preprocessor(step)
+
+    def init_assignment(self, assignment_id: str, student_id: str) -> None:
+        """Autograde.init_assignment, for a submission executed in a scratch course.
+
+        As nbgrader: the student and the submission (with the timestamp of the submitted folder)
+        when something was submitted; the destination gets the source's support files (not what the
+        student's code wrote); a notebook that is not graded scores 0 (nbgrader: not submitted;
+        here also: unreadable, or not executed because the worker failed).
+        """
+        job = self.job
+        ready = [nb for nb in job.notebooks if self.executed and nb not in job.problems
+                 and (self.executed / f"{nb}.ipynb").is_file()
+                 and not (self.executed / f"{nb}.ipynb").is_symlink()]
+        self.notebooks = [str(self.executed / f"{nb}.ipynb") for nb in ready]
+        with self.course.gradebook() as gb:
+            submitted = job.folder.is_dir() or _submission_exists(gb, job)
+            if job.folder.is_dir():
+                gb.update_or_create_student(student_id)
+                timestamp = self.coursedir.get_existing_timestamp(
+                    self._format_source(assignment_id, student_id))
+                with warnings.catch_warnings():  # nbgrader's autoflush noise when it creates one
+                    warnings.simplefilter("ignore", SAWarning)
+                    gb.update_or_create_submission(assignment_id, student_id,
+                                                   **({"timestamp": timestamp} if timestamp else {}))
+            for nb in set(job.notebooks) - set(ready):
+                self.outcomes[nb] = (job.problems.get(nb) or self.failure or st.Outcome(
+                    st.FAILED, "nbgrader wrote no graded notebook"))
+                if submitted:  # zeros, never an older grading's points
+                    _zero_grades(gb, job, nb)
+        if ready:
+            source = self.course.path("source", assignment_id)
+            dest = Path(self._format_dest(assignment_id, student_id))
+            for path in find_all_files(str(source), self.coursedir.ignore + ["*.ipynb"]):
+                target = dest / Path(path).relative_to(source)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(path, target)
+
+    def convert_single_notebook(self, notebook_filename: str) -> None:
+        """SCORE_STEPS on one executed notebook, which is then written into autograded/."""
+        job, nb_name = self.job, Path(notebook_filename).stem
+        resources = self.init_single_notebook_resources(
+            os.path.join(self._format_source(job.assignment, job.student), f"{nb_name}.ipynb"))
+        with self.course.gradebook() as gb:
+            for grade in gb.find_submission_notebook(nb_name, job.assignment, job.student).grades:
+                grade.auto_score = None  # every grade comes from this run, none from an older one
+            gb.db.commit()
+            try:
+                notebook = nbformat.read(notebook_filename, as_version=4)
+                output, resources = self.exporter.from_notebook_node(notebook, resources)
+                self.write_single_notebook(output, resources)
+            except Exception as err:
+                gb.db.rollback()
+                _zero_grades(gb, job, nb_name)
+                self.outcomes[nb_name] = st.Outcome(st.FAILED, "its grades could not be read "
+                                                               f"({type(err).__name__}: {err})")
+                return
+        self.outcomes[nb_name] = st.notebook_outcome(notebook, self.limits.cell_timeout)
+
+
+def finish(course: Course, job: Job, limits: Limits, log) -> st.SubmissionStatus:
+    """RecordAutograde, then the status and the log; what goes wrong stays with this student."""
+    status = st.SubmissionStatus(job.student, job.assignment, seconds=round(job.seconds, 1))
     try:
-        return _finish(course, config, job, limits, log)
+        recorder = RecordAutograde(course, job, limits)
+        recorder.record()
+        status.notebooks = recorder.outcomes
     except Exception as err:
-        status = st.SubmissionStatus(job.student, job.assignment, notebooks={
-            nb: st.Outcome(st.FAILED, f"labgrade could not record its grades ({err})")
-            for nb in job.notebooks})
-        status.summarise()
-        status.save(course / "labgrade" / "status")
-        log(f"  {job.student:<24} {'?':>9}  {status.code}: {status.message}")
-        with gradebook(config) as gb:  # zeros rather than an older grading's points
+        status.notebooks = {nb: st.Outcome(st.FAILED, f"labgrade could not record its grades "
+                                                      f"({err})") for nb in job.notebooks}
+        with course.gradebook() as gb:  # zeros rather than an older grading's points
             if _submission_exists(gb, job):
                 for nb in job.notebooks:
                     _zero_grades(gb, job, nb)
-        return status
     finally:
+        if job.scratch and (job.scratch / "grading.log").is_file():
+            logs = course.logs_dir / job.assignment
+            logs.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(job.scratch / "grading.log", logs / f"{job.student}.log")
         if job.scratch:
             shutil.rmtree(job.scratch, ignore_errors=True)
-
-
-def _finish(course: Path, config, job: Job, limits: Limits, log) -> st.SubmissionStatus:
-    """Move the results into the course, save the grades, write status and log."""
-    failure = _failure(job, limits)
-    executed = job.scratch / "autograded" / job.student / job.assignment if job.scratch else None
-    usable = failure is None and executed is not None and executed.is_dir()
-    dest = course / "autograded" / job.student / job.assignment
-    _replace_dir(dest, executed if usable else None, job.notebooks,
-                 course / "source" / job.assignment)
-
-    status = st.SubmissionStatus(job.student, job.assignment, seconds=round(job.seconds, 1))
-    with gradebook(config) as gb:
-        has_submission = job.folder.is_dir() or _submission_exists(gb, job)
-        if job.folder.is_dir():
-            _create_submission(config, gb, job)
-        for nb in job.notebooks:
-            path = dest / f"{nb}.ipynb"
-            if usable and nb not in job.problems and path.is_file():
-                status.notebooks[nb] = _save_grades(config, gb, job, nb, path, limits)
-            else:
-                status.notebooks[nb] = (job.problems.get(nb) or failure or st.Outcome(
-                    st.FAILED, "nbgrader wrote no graded notebook"))
-                if has_submission:  # zeros, never an older grading's points
-                    _zero_grades(gb, job, nb)
-        score = "{:g}/{:g}".format(*_totals(gb, job)) if has_submission else "-"
     status.summarise()
-    status.save(course / "labgrade" / "status")
-    if job.scratch:
-        logs = course / "labgrade" / "logs" / job.assignment
-        logs.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(job.scratch / "grading.log", logs / f"{job.student}.log")
+    status.save(course.status_dir)
+    with course.gradebook() as gb:
+        score = ("{:g}/{:g}".format(*_totals(gb, job)) if _submission_exists(gb, job) else "-")
     log(f"  {job.student:<24} {score:>9}  {status.code}: {status.message} ({status.seconds:.1f} s)")
     return status
 
@@ -263,64 +333,12 @@ def _failure(job: Job, limits: Limits) -> st.Outcome | None:
     return None
 
 
-def _create_submission(config, gb, job: Job) -> None:
-    """The student and the submission in the gradebook, with the submission's timestamp if any."""
-    gb.update_or_create_student(job.student)
-    timestamp = course_directory(config).get_existing_timestamp(str(job.folder))
-    with warnings.catch_warnings():  # nbgrader's own autoflush noise when it creates one
-        warnings.simplefilter("ignore", SAWarning)
-        gb.update_or_create_submission(job.assignment, job.student,
-                                       **({"timestamp": timestamp} if timestamp else {}))
-
-
 def _last_error(log: Path) -> str:
     """': <the last exception line of the worker's log>', or '' when there is none."""
     lines = [line.strip() for line in log.read_text(errors="replace").splitlines()]
     errors = [line for line in lines if re.match(r"[\w.]+(Error|Exception|Exit): ", line)
               and not line.startswith("nbgrader.converters.base.NbGraderException")]
     return f": {errors[-1][:160]}" if errors else ""
-
-
-def _replace_dir(dest: Path, executed: Path | None, notebooks: list[str], source: Path) -> None:
-    """Make ``dest`` hold the executed notebooks plus the source's support files, as nbgrader would.
-
-    Only the notebooks come from the scratch course (nothing else the student's code wrote there);
-    the support files are copied from the course's own source folder.
-    """
-    if dest.exists():
-        shutil.rmtree(dest)
-    if executed is None:
-        return
-    staging = dest.with_name(dest.name + ".labgrade-tmp")
-    if staging.exists():
-        shutil.rmtree(staging)
-    shutil.copytree(source, staging, ignore=shutil.ignore_patterns(
-        "*.ipynb", ".ipynb_checkpoints", "__pycache__"))
-    for nb in notebooks:
-        path = executed / f"{nb}.ipynb"
-        if path.is_file() and not path.is_symlink():
-            shutil.copy2(path, staging / path.name)
-    staging.rename(dest)
-
-
-def _save_grades(config, gb, job: Job, nb: str, path: Path, limits: Limits) -> st.Outcome:
-    """nbgrader's SaveAutoGrades and AssignLatePenalties on the executed notebook."""
-    from nbgrader.preprocessors import AssignLatePenalties, SaveAutoGrades
-
-    for grade in gb.find_submission_notebook(nb, job.assignment, job.student).grades:
-        grade.auto_score = None  # every grade comes from this run, none from an older one
-    gb.db.commit()
-    resources = {"nbgrader": {"notebook": nb, "assignment": job.assignment,
-                              "student": job.student, "db_url": course_directory(config).db_url}}
-    try:
-        notebook = nbformat.read(path, as_version=4)
-        for step in (SaveAutoGrades, AssignLatePenalties):
-            notebook, resources = step(config=config).preprocess(notebook, resources)
-    except Exception as err:
-        gb.db.rollback()
-        _zero_grades(gb, job, nb)
-        return st.Outcome(st.FAILED, f"its grades could not be read ({type(err).__name__}: {err})")
-    return st.notebook_outcome(notebook, limits.cell_timeout)
 
 
 def _submission_exists(gb, job: Job) -> bool:

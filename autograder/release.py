@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-from .course import CourseError, load_config, run_converter, source_notebooks
+from .course import Course, CourseError
 
 
 class ReleaseError(CourseError):
@@ -29,40 +29,39 @@ def graded_cells(notebook_path: Path) -> list[tuple[str, float]]:
             if is_grade(cell) and not is_solution(cell) and cell.cell_type == "code"]
 
 
-def release(course: Path, assignment: str, validate: bool = True, log=print) -> None:
+def release(course: Course | Path, assignment: str, validate: bool = True, log=print) -> None:
     """Generate release/<assignment>/ from source/<assignment>/ and (by default) validate both."""
-    from nbgrader.converters import GenerateAssignment
-
+    course = Course.of(course)
     log(f"release: nbgrader generate_assignment {assignment} "
         f"(source/{assignment} -> release/{assignment}: solutions and hidden tests removed)")
-    run_converter(GenerateAssignment, load_config(course), assignment_id=assignment)
+    course.run("generate_assignment", assignment)
     if validate:
         validate_release(course, assignment, log=log)
 
 
-def validate_release(course: Path, assignment: str, log=print) -> None:
+def validate_release(course: Course | Path, assignment: str, log=print) -> None:
     """Raise ReleaseError unless the source passes and the release fails every graded cell."""
     from nbgrader.validator import Validator
 
-    config = load_config(course)
-    sources = source_notebooks(course, assignment)
+    course = Course.of(course)
+    sources = course.notebooks(assignment)
     if not sources:
-        raise ReleaseError(f"no source notebooks in {Path(course) / 'source' / assignment}")
+        raise ReleaseError(f"no source notebooks in {course.path('source', assignment)}")
     for source in sources:
-        released = Path(course) / "release" / assignment / source.name
+        released = course.path("release", assignment) / source.name
         if not released.is_file():
             raise ReleaseError(f"{released} is missing: run `labgrade release` first")
         cells = graded_cells(source)
         if not cells:
             raise ReleaseError(f"{source.name} has no autograded test cells")
         total = sum(points for _, points in cells)
-        problems = Validator(config=config).validate(str(source))
+        problems = Validator(config=course.config).validate(str(source))
         if problems:
             raise ReleaseError(_explain(source, problems, "the SOURCE (solution) notebook must pass "
                                                           "every graded cell"))
         log(f"validate: source/{assignment}/{source.name} passes all {len(cells)} graded cells "
             f"({total:g} points)  [nbgrader validate]")
-        problems = Validator(config=config, invert=True).validate(str(released))
+        problems = Validator(config=course.config, invert=True).validate(str(released))
         if problems:
             raise ReleaseError(_explain(released, problems, "the RELEASE (student) notebook must "
                                                             "fail every graded cell"))

@@ -3,11 +3,12 @@
     python -m autograder.worker <scratch-course> <assignment> <student> --cell-timeout 60
 
 ``<scratch-course>`` is a throw-away nbgrader course that holds only this student's submission
-(autograder.grade builds it). This runs nbgrader's Autograde there: sanitise the notebooks (test
-cells restored from the gradebook), execute them with the course's Execute (RobustExecute), and
-write autograded/<student>/<assignment>/. It saves no grades: the parent process reads the executed
-notebook and saves the grades into the real gradebook with nbgrader's SaveAutoGrades, so nothing the
-student's code does to this scratch copy (or to its gradebook) can change a grade or a course file.
+(autograder.grade builds it). This runs nbgrader's Autograde there (NbGraderAPI.autograde) with the
+first half of its steps, EXECUTE_STEPS: sanitise the notebooks (test cells restored from the
+gradebook), execute them (RobustExecute) and write autograded/<student>/<assignment>/. The second
+half, SCORE_STEPS, runs in the parent process on the executed notebook, into the real gradebook, so
+nothing the student's code does to this scratch copy (or to its gradebook) can change a grade or a
+course file.
 """
 from __future__ import annotations
 
@@ -16,13 +17,7 @@ import sys
 import warnings
 
 from autograder import fastimport  # noqa: F401  (first: before anything imports nbformat)
-from autograder.course import CourseError, course_directory, load_config, run_converter
-
-GRADE_SAVERS = {"SaveAutoGrades", "AssignLatePenalties"}
-
-
-def _name(step) -> str:
-    return step.rsplit(".", 1)[-1] if isinstance(step, str) else step.__name__
+from autograder.course import EXECUTE_STEPS, Course, CourseError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,20 +29,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cell-timeout", type=int, required=True, help="seconds per cell")
     args = parser.parse_args(argv)
 
-    from nbgrader.converters import Autograde
     from sqlalchemy.exc import SAWarning
 
     warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's autoflush noise in the log
-    config = load_config(args.course)
-    config.Execute.timeout = args.cell_timeout
-    steps = Autograde(coursedir=course_directory(config), config=config).autograde_preprocessors
-    config.Autograde.autograde_preprocessors = [s for s in steps if _name(s) not in GRADE_SAVERS]
     try:
-        log = run_converter(Autograde, config, assignment_id=args.assignment, student_id=args.student)
+        course = Course(args.course)
+        course.config.Execute.timeout = args.cell_timeout
+        course.config.Autograde.autograde_preprocessors = EXECUTE_STEPS
+        print(course.run("autograde", args.assignment, args.student))
     except CourseError as err:
         print(err, file=sys.stderr)
         return 1
-    print(log)
     return 0
 
 

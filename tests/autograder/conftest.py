@@ -1,7 +1,6 @@
 """Fixtures for the autograder tests: the toy assignment in tests/fixtures/ and course factories."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -11,26 +10,26 @@ from pathlib import Path
 import pytest
 
 from autograder import fastimport  # noqa: F401
-from autograder.course import create_course
+from autograder.course import Course
 from autograder.release import release
-from autograder.sample_class import Student
+from autograder.sample_class import Student, load_sample_class
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 TOY_NOTEBOOKS = FIXTURES / "toy_notebooks"
 TOY = "toy_lab"
-TOY_MANIFEST = FIXTURES / "toy_sample_class.json"
+TOY_SAMPLE_CLASS = TOY_NOTEBOOKS / TOY / "sample_class.json"
 SCRIPTS = Path(sys.executable).parent
 
 
 def toy_students() -> list[Student]:
-    return [Student.from_dict(s) for s in json.loads(TOY_MANIFEST.read_text())["students"]]
+    return load_sample_class(TOY_NOTEBOOKS, TOY)
 
 
 def make_toy_course(path: Path, cell_timeout: int = 5, validate: bool = False) -> Path:
     """A course holding the toy assignment, released (validation optional: it runs two kernels)."""
-    course = create_course(path, TOY_NOTEBOOKS, [TOY], cell_timeout=cell_timeout)
+    course = Course.create(path, TOY_NOTEBOOKS, [TOY], cell_timeout=cell_timeout)
     release(course, TOY, validate=validate, log=lambda *a: None)
-    return course
+    return course.root
 
 
 @pytest.fixture(scope="session")

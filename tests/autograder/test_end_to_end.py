@@ -1,8 +1,8 @@
-"""The main job (``make demo``) on notebook 00 and its bundled sample class: exact expected scores.
+"""The main job (``make demo``) on every bundled sample class: the outcomes its sample class states.
 
-Runs the same pipeline as ``labgrade demo`` (release and validation, sample class, grading, feedback,
-report) in a temporary course and compares every student's points in every test cell, and status,
-with autograder/sample_class/manifests.py.
+Runs the same pipeline as ``labgrade demo`` (release and validation, sample classes, grading,
+feedback, report) in a temporary course, on every notebooks/<name>/ folder with a sample_class.json,
+and compares every student's status and points per test cell with the sample class.
 """
 from __future__ import annotations
 
@@ -14,45 +14,47 @@ from autograder.course import repo_notebooks_dir
 from autograder.demo import run_demo
 from autograder.grade import Limits
 from autograder.report import cell_rows
-from autograder.sample_class import load_manifest
+from autograder.sample_class import load_sample_class, sample_class_assignments
 
 pytestmark = pytest.mark.slow
 
-ASSIGNMENT = "00_gradient_checking"
-NOTEBOOK = repo_notebooks_dir() / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+ASSIGNMENTS = sample_class_assignments(repo_notebooks_dir())
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    if not NOTEBOOK.is_file():
-        pytest.skip(f"{NOTEBOOK} does not exist yet")
+    if not ASSIGNMENTS:
+        pytest.skip("no notebooks/<name>/sample_class.json yet")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("JUPYTER_PATH", os.environ.get("JUPYTER_PATH", ""))
         course = tmp_path_factory.mktemp("e2e") / "demo-course"
         log = []
-        problems = run_demo(course, repo_notebooks_dir(), ASSIGNMENT, fresh=True,
+        problems = run_demo(course, repo_notebooks_dir(), fresh=True,
                             limits=Limits(cell_timeout=20, submission_timeout=300, jobs=2),
                             log=log.append)
         yield course, problems, "\n".join(log)
 
 
-def test_the_sample_class_gets_exactly_the_scores_and_statuses_of_its_manifest(demo):
+def test_every_sample_class_gets_the_statuses_and_points_it_states(demo):
     _, problems, log = demo
     assert problems == [], log
+    for assignment in ASSIGNMENTS:
+        assert f"sample class {assignment}: all " in log
 
 
-def test_full_marks_gets_every_point_and_blank_none(demo):
-    course = demo[0]
-    rows = cell_rows(course, ASSIGNMENT)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_full_marks_gets_every_point_and_blank_none(demo, assignment):
+    rows = cell_rows(demo[0], assignment)
     assert all(r.points == r.max_points for r in rows if r.student == "full_marks")
     assert all(r.points == 0 for r in rows if r.student == "blank")
-    assert {r.student for r in rows} >= {s.student for s in load_manifest(None, ASSIGNMENT)}
+    students = load_sample_class(repo_notebooks_dir(), assignment)
+    assert {r.student for r in rows} >= {s.student for s in students}
 
 
-def test_no_feedback_page_shows_hidden_test_code(demo):
-    course = demo[0]
-    pages = sorted((course / "feedback").glob(f"*/{ASSIGNMENT}/*.html"))
-    assert len(pages) == len(load_manifest(None, ASSIGNMENT))
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_feedback_page_shows_hidden_test_code(demo, assignment):
+    pages = sorted((demo[0] / "feedback").glob(f"*/{assignment}/*.html"))
+    assert len(pages) == len(load_sample_class(repo_notebooks_dir(), assignment))
     for page in pages:
         text = page.read_text()
         assert "seed=" not in text and "HIDDEN TESTS" not in text, page

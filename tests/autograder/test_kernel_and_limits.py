@@ -9,7 +9,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 from nbgrader.preprocessors import Execute
 
-from autograder.course import load_config
+from autograder.course import Course
 from autograder.grade import JOB_ENV, Limits, grade_assignment
 from autograder.report import cell_rows
 from autograder.sample_class import Student, build_sample_class
@@ -31,7 +31,7 @@ def test_notebooks_run_in_the_course_python_even_with_a_user_kernel_named_alike(
              "language": "python"}))
     monkeypatch.setenv("JUPYTER_DATA_DIR", str(user_data))
     nb = new_notebook(cells=[new_code_cell("import sys, labkit\nprint(sys.executable)")])
-    nb, _ = Execute(config=load_config(course)).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    nb, _ = Execute(config=Course(course).config).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
     assert [o.get("text", o.get("ename")) for o in nb.cells[0].outputs] == [sys.executable + "\n"]
 
 

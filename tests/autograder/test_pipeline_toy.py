@@ -19,7 +19,7 @@ from autograder.grade import Limits, grade_assignment
 from autograder.report import write_report
 from autograder.sample_class import build_sample_class
 
-from .conftest import TOY, TOY_MANIFEST, TOY_NOTEBOOKS, stock_nbgrader, toy_students
+from .conftest import TOY, TOY_NOTEBOOKS, stock_nbgrader, toy_students
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +39,7 @@ def toy(tmp_path_factory):
         mp.setenv("JUPYTER_PATH", os.environ.get("JUPYTER_PATH", ""))
         course = tmp_path_factory.mktemp("toy") / "course"
         log = []
-        problems = run_demo(course, TOY_NOTEBOOKS, TOY, TOY_MANIFEST, fresh=True,
+        problems = run_demo(course, TOY_NOTEBOOKS, fresh=True,
                             limits=Limits(cell_timeout=5, submission_timeout=120, jobs=2),
                             log=log.append)
         reports = course / "labgrade" / "reports"
@@ -49,9 +49,9 @@ def toy(tmp_path_factory):
                                       _read_csv(reports / f"{TOY}_totals.csv")})
 
 
-def test_every_student_gets_exactly_the_points_and_status_of_the_manifest(toy):
+def test_every_student_gets_the_outcome_of_the_sample_class(toy):
     assert toy.problems == []
-    assert "all 9 students got exactly the expected points and status" in toy.log
+    assert f"sample class {TOY}: all 9 students got the expected outcome" in toy.log
 
 
 @pytest.mark.parametrize("student", sorted(TOTALS))
@@ -64,6 +64,11 @@ def test_totals_csv_states_points_and_status(toy, student):
 def test_the_release_was_validated_both_ways(toy):
     assert "passes all 3 graded cells (6 points)" in toy.log
     assert "fails all 3 graded cells" in toy.log
+
+
+def test_the_sample_class_stays_out_of_the_course(toy):
+    assert (toy.course / "release" / TOY / "toychecks.py").is_file()
+    assert not list(toy.course.rglob("sample_class.json"))
 
 
 def test_cells_csv_has_a_row_per_student_and_test_cell(toy):
@@ -161,3 +166,17 @@ def test_stock_nbgrader_exports_the_same_totals(toy):
                 _read_csv(toy.course / "export.csv")}
     expected = {s: p for s, (p, _) in TOTALS.items() if s != "absent"}
     assert {s: exported[s] for s in expected} == expected
+
+
+def test_stock_nbgrader_export_with_labgrades_plugin_writes_labgrades_report(toy, tmp_path):
+    """`labgrade report` is nbgrader's export with autograder.report.CellsExport: same files."""
+    reports = toy.course / "labgrade" / "reports"
+    result = stock_nbgrader(toy.course, "export", "--exporter=autograder.report.CellsExport",
+                            "--to", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    for name in (f"{TOY}_cells.csv", f"{TOY}_totals.csv"):
+        assert (tmp_path / name).read_text() == (reports / name).read_text()
+    before = {p.name: p.read_text() for p in reports.iterdir()}
+    result = stock_nbgrader(toy.course, "export", "--exporter=autograder.report.CellsExport")
+    assert result.returncode == 0, result.stderr
+    assert {p.name: p.read_text() for p in reports.iterdir()} == before  # default: labgrade's folder

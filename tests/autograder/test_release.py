@@ -6,7 +6,7 @@ import shutil
 import nbformat
 import pytest
 
-from autograder.course import create_course
+from autograder.course import Course
 from autograder.release import ReleaseError, release
 
 from .conftest import TOY, TOY_NOTEBOOKS
@@ -24,7 +24,7 @@ def _course_with(tmp_path, grade_id: str, old: str, new: str):
     assert old in cell.source
     cell.source = cell.source.replace(old, new)
     nbformat.write(nb, path)
-    return create_course(tmp_path / "course", notebooks, [TOY], cell_timeout=10)
+    return Course.create(tmp_path / "course", notebooks, [TOY], cell_timeout=10)
 
 
 def test_a_source_whose_solution_fails_its_test_is_not_released(tmp_path):

@@ -8,13 +8,17 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from autograder import cli, status
-from autograder.course import CourseError, is_course, load_config, remove_course
+from autograder.course import (Course, CourseError, find_assignments, is_course, remove_course,
+                               repo_notebooks_dir)
 from autograder.preprocessors import HideHiddenTests, error_output
-from autograder.sample_class import (Patch, SampleClassError, Student, apply_patch,
-                                     expected_points, load_manifest, strip_solution_markers,
-                                     submission)
+from autograder.release import graded_cells
+from autograder.sample_class import (FULL, LESS, ZERO, Patch, SampleClassError, Student,
+                                     apply_patch, expected_outcome, load_sample_class,
+                                     sample_class_assignments, strip_solution_markers, submission)
 
-from .conftest import SCRIPTS, TOY, TOY_MANIFEST, toy_students
+from .conftest import SCRIPTS, TOY, TOY_NOTEBOOKS, TOY_SAMPLE_CLASS, toy_students
+
+REPO_SAMPLE_CLASSES = sample_class_assignments(repo_notebooks_dir())
 
 SUBCOMMANDS = ["demo", "release", "validate", "build-sample", "grade", "feedback", "report"]
 
@@ -55,14 +59,25 @@ def test_a_patch_whose_text_is_not_found_exactly_once_fails_loudly():
     assert nb.cells[0].source == "# hi\ny = 2 * x\n"
 
 
-def test_expected_points_are_full_unless_the_manifest_says_otherwise():
+def test_expected_outcomes_are_full_marks_zero_or_fewer_points_never_exact_points():
     cells = [("a", 1.0), ("b", 2.0), ("c", 3.0)]
-    assert expected_points(Student("s"), cells) == {"a": 1, "b": 2, "c": 3}
-    assert expected_points(Student("s", expect={"zero": "all"}), cells) == {"a": 0, "b": 0, "c": 0}
-    assert expected_points(Student("s", expect={"zero_from": "b", "points": {"a": 0.5}}),
-                           cells) == {"a": 0.5, "b": 0, "c": 0}
+
+    def outcome(points):
+        return expected_outcome(Student("s", expect={"status": "ok", "points": points}), cells)
+
+    assert outcome("full marks") == {"a": FULL, "b": FULL, "c": FULL}
+    assert outcome("0") == {"a": ZERO, "b": ZERO, "c": ZERO}
+    assert outcome({"loses_points_in": ["b", "c"]}) == {"a": FULL, "b": LESS, "c": LESS}
+    assert outcome({"zero_from": "b"}) == {"a": FULL, "b": ZERO, "c": ZERO}
     with pytest.raises(SampleClassError, match="unknown test cells"):
-        expected_points(Student("s", expect={"zero": ["nope"]}), cells)
+        outcome({"loses_points_in": ["nope"]})
+    for malformed in ({"status": "ok", "points": {"b": 1.5}},       # an exact partial score
+                      {"status": "ok", "points": "full"},
+                      {"status": "fine", "points": "0"},
+                      {"status": "ok", "points": "0", "zero": "all"},
+                      {"status": "ok", "points": {"loses_points_in": []}}):
+        with pytest.raises(SampleClassError, match="expect must be"):
+            Student.from_dict({"student": "s", "expect": malformed})
 
 
 def test_the_sample_class_builds_from_release_and_source_notebooks(toy_course):
@@ -82,13 +97,37 @@ def test_the_sample_class_builds_from_release_and_source_notebooks(toy_course):
     assert submission(released, source, students["blank"]) == released
 
 
-def test_the_bundled_manifest_loads_and_a_json_manifest_must_match_the_assignment():
-    students = load_manifest(None, "00_gradient_checking")
-    assert {"full_marks", "blank", "timeout", "crash"} <= {s.student for s in students}
-    assert len([s for s in students if s.student.startswith("bug_")]) >= 3
-    assert len(load_manifest(TOY_MANIFEST, TOY)) == len(toy_students())
+def test_every_notebook_folder_is_an_assignment_and_the_repository_has_sample_classes():
+    assert REPO_SAMPLE_CLASSES, "no notebooks/<name>/sample_class.json in the repository"
+    assert set(REPO_SAMPLE_CLASSES) <= set(find_assignments(repo_notebooks_dir()))
+    assert sample_class_assignments(TOY_NOTEBOOKS) == [TOY]
+
+
+@pytest.mark.parametrize("assignment", REPO_SAMPLE_CLASSES)
+def test_each_bundled_sample_class_fits_its_notebook(assignment):
+    """Every patch applies (its text occurs exactly once) and every expectation names test cells."""
+    students = load_sample_class(repo_notebooks_dir(), assignment)
+    names = {s.student for s in students}
+    assert {"full_marks", "blank"} <= names and len(names) == len(students)
+    assert any(s.expect["points"] == "full marks" for s in students)
+    path = repo_notebooks_dir() / assignment / f"{assignment}.ipynb"
+    source, cells = nbformat.read(path, as_version=4), graded_cells(path)
+    for spec in students:
+        assert spec.expect.get("status") and spec.expect.get("points"), spec.student
+        expected_outcome(spec, cells)
+        if not (spec.blank or spec.missing or spec.raw is not None):
+            submission(source, source, spec)
+
+
+def test_a_sample_class_file_must_match_the_assignment(tmp_path):
+    assert len(load_sample_class(TOY_NOTEBOOKS, TOY)) == len(toy_students())
+    other = tmp_path / "other.json"
+    other.write_text('{"assignment": "toy_lab", "students": []}')
     with pytest.raises(SampleClassError, match="not 'other'"):
-        load_manifest(TOY_MANIFEST, "other")
+        load_sample_class(TOY_NOTEBOOKS, "other", other)
+    with pytest.raises(SampleClassError, match="has no sample class"):
+        load_sample_class(tmp_path, TOY)
+    assert load_sample_class(tmp_path, TOY, TOY_SAMPLE_CLASS) == toy_students()
 
 
 def _cell(source, outputs, grade_id=None):
@@ -151,7 +190,7 @@ def test_only_a_labgrade_course_directory_is_ever_deleted(toy_course, tmp_path):
         remove_course(precious)
     assert (precious / "thesis.tex").exists()
     with pytest.raises(CourseError, match="not a labgrade course"):
-        load_config(precious)
+        Course(precious)
     assert is_course(toy_course)
     remove_course(toy_course)
     assert not toy_course.exists()
