@@ -41,6 +41,9 @@ def _limits(parser: argparse.ArgumentParser, cell: int, submission: int, jobs: i
                              f"is stopped and scores 0 (default: {submission})")
     parser.add_argument("--jobs", type=int, default=jobs, metavar="N",
                         help=f"submissions graded at the same time (default: {jobs})")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run student code without the bubblewrap sandbox (only where bubblewrap "
+                             "cannot run; every status then says so, and hostile code is not contained)")
 
 
 def _notebooks(parser: argparse.ArgumentParser) -> None:
@@ -131,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from .demo import run_demo
 
-            limits = Limits(args.cell_timeout, args.submission_timeout, args.jobs)
+            limits = Limits(args.cell_timeout, args.submission_timeout, args.jobs, not args.no_sandbox)
             return 1 if run_demo(args.course, args.notebooks, args.assignment, args.fresh,
                                  limits) else 0
         if args.command == "release":
@@ -161,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             elif args.command == "grade":
                 from .grade import grade_assignment
                 grade_assignment(course, assignment, args.student,
-                                 Limits(args.cell_timeout, args.submission_timeout, args.jobs))
+                                 Limits(args.cell_timeout, args.submission_timeout, args.jobs, not args.no_sandbox))
             elif args.command == "feedback":
                 from .feedback import generate_feedback
                 generate_feedback(course, assignment)

@@ -23,6 +23,7 @@ workers at once) is safe with nbgrader's sqlite database.
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import re
@@ -39,14 +40,18 @@ from pathlib import Path
 
 import nbformat
 import psutil
+from nbformat.v4 import new_markdown_cell, new_output
 from nbconvert.writers import FilesWriter
 from nbgrader.api import MissingEntry
 from nbgrader.converters import Autograde
 from nbgrader.utils import find_all_files
 from sqlalchemy.exc import SAWarning
 
+from . import sandbox
 from . import status as st
-from .course import CONFIG_FILE, SCORE_STEPS, Course, CourseError
+from .course import SCORE_STEPS, Course, CourseError
+from .preprocessors import error_output
+from .scorer import NotebookScore, ScoreLimits, TestCell, score_notebook, trusted_namespace
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 JOB_ENV = "LABGRADE_JOB"
@@ -57,6 +62,7 @@ class Limits:
     cell_timeout: int = 60          # seconds per cell (nbgrader's Execute.timeout)
     submission_timeout: int = 600   # seconds for a whole submission, kernel start included
     jobs: int = 1                   # submissions graded at the same time
+    sandbox: bool = True            # student code in bubblewrap (False: only for machines without it)
 
 
 @dataclass
@@ -67,7 +73,11 @@ class Job:
     notebooks: list[str]                                   # the assignment's notebook names
     folder: Path                                           # submitted/<student>/<assignment>
     problems: dict[str, st.Outcome] = field(default_factory=dict)  # per notebook, found up front
-    scratch: Path | None = None                            # scratch course, when there is work
+    scratch: Path | None = None                            # the sandboxes' folders, when there is work
+    trusted: dict = field(default_factory=dict)            # per notebook: sanitised, test cells restored
+    tests: dict[str, list[TestCell]] = field(default_factory=dict)
+    executed: dict = field(default_factory=dict)           # per notebook: the sandbox's run (untrusted)
+    scores: dict[str, NotebookScore] = field(default_factory=dict)  # per notebook: the trusted scores
     returncode: int | None = None
     wall_clock: bool = False
     seconds: float = 0.0
@@ -77,6 +87,8 @@ def grade_assignment(course: Course | Path, assignment: str, students: list[str]
                      limits: Limits | None = None, log=print) -> list[st.SubmissionStatus]:
     """Grade ``students`` (default: every submission and every registered student)."""
     course, limits = Course.of(course), limits or Limits()
+    if limits.sandbox and sandbox.available():
+        raise CourseError(f"the sandbox for student code is unavailable: {sandbox.available()}")
     with course.gradebook() as gb:
         try:
             notebooks = sorted(nb.name for nb in gb.find_assignment(assignment).notebooks)
@@ -89,47 +101,89 @@ def grade_assignment(course: Course | Path, assignment: str, students: list[str]
         found = {Path(p).parent.name for p in glob.glob(pattern) if os.path.isdir(p)}
         students = sorted(found | registered)
     log(f"grade: {assignment}: {len(students)} students, {limits.cell_timeout} s per cell, "
-        f"{limits.submission_timeout} s per submission, {limits.jobs} at a time")
+        f"{limits.submission_timeout} s per submission, {limits.jobs} at a time, "
+        + ("student code in the sandbox" if limits.sandbox else "WITHOUT the sandbox (--no-sandbox)"))
 
     jobs = [prepare(course, Job(s, assignment, notebooks, course.path("submitted", assignment, s)))
             for s in students]
+    namespace = trusted_namespace(course.notebooks(assignment), course.path("source", assignment))
     results = []
     with ThreadPoolExecutor(max_workers=max(1, limits.jobs)) as pool:
-        running = {pool.submit(execute, job, limits): job for job in jobs if job.scratch}
+        running = {pool.submit(execute, job, limits, namespace, [course.root]): job
+                   for job in jobs if job.scratch}
         for job in [j for j in jobs if not j.scratch]:
             results.append(finish(course, job, limits, log))
         for future in as_completed(running):
             job = running[future]
-            if future.exception() is not None:  # the worker could not even be started
+            if future.exception() is not None:  # the sandboxes could not even be started
                 job.returncode = -1
+                log(f"  {job.student}: {type(future.exception()).__name__}: {future.exception()}")
             results.append(finish(course, job, limits, log))
     return sorted(results, key=lambda s: s.student)
 
 
+TEST_CELL_STUB = "# The tests of this cell run in the grader, not in your notebook.\n"
+
+
 def prepare(course: Course, job: Job) -> Job:
-    """Check the submission; build the scratch course when there is something to run."""
+    """Check the submission, zero its grades and mark it as being graded; when there is something
+    to run, sanitise it here (nbgrader's sanitize steps: test cells restored from the gradebook) and
+    give each sandbox a copy whose test cells hold no test code, with the source's support files."""
+    with course.gradebook() as gb:  # zeros, never an older grading's points, should this run be killed
+        if _submission_exists(gb, job):
+            for nb in job.notebooks:
+                _zero_grades(gb, job, nb)
+    st.SubmissionStatus(job.student, job.assignment, code=st.INTERRUPTED,
+                        message=st.INTERRUPTED_MESSAGE).save(course.status_dir)
     if not job.folder.is_dir():
         job.problems = {nb: st.Outcome(st.MISSING, "no submission") for nb in job.notebooks}
         return job
     for nb in job.notebooks:
         problem = _check_notebook(job.folder / f"{nb}.ipynb")
+        if problem is None:
+            try:
+                job.trusted[nb], job.tests[nb] = _sanitise(course, job, nb)
+            except Exception as err:
+                problem = st.Outcome(st.UNREADABLE, f"{nb}.ipynb could not be prepared for grading "
+                                                    f"({type(err).__name__}: {str(err)[:160]})")
         if problem:
             job.problems[nb] = problem
     if len(job.problems) == len(job.notebooks):
         return job
-    scratch = Path(tempfile.mkdtemp(prefix=f"labgrade-{job.assignment}-{job.student}-"))
-    shutil.copy2(course.root / CONFIG_FILE, scratch / CONFIG_FILE)
-    shutil.copytree(course.root / "jupyter", scratch / "jupyter")
-    shutil.copy2(course.root / "gradebook.db", scratch / "gradebook.db")
-    shutil.copytree(course.path("source", job.assignment),
-                    course.path("source", job.assignment, root=scratch),
-                    ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
-    skip = {f"{nb}.ipynb" for nb in job.problems}
-    shutil.copytree(job.folder, course.path("submitted", job.assignment, job.student, root=scratch),
-                    ignore=lambda d, names: [n for n in names
-                                             if n in skip or os.path.islink(os.path.join(d, n))])
-    job.scratch = scratch
+    job.scratch = Path(tempfile.mkdtemp(prefix=f"labgrade-{job.assignment}-{job.student}-"))
+    source = course.path("source", job.assignment)
+    for part in ("present", "score"):
+        shutil.copytree(source, job.scratch / part, ignore=shutil.ignore_patterns(
+            "*.ipynb", ".ipynb_checkpoints", "__pycache__"))
+        for nb, trusted in job.trusted.items():
+            nbformat.write(_without_tests(trusted), job.scratch / part / f"{nb}.ipynb")
     return job
+
+
+def _sanitise(course: Course, job: Job, nb: str):
+    """nbgrader's sanitize steps, here (they run no code): the notebook and its test cells."""
+    notebook = nbformat.read(job.folder / f"{nb}.ipynb", as_version=4)
+    resources = {"nbgrader": {"notebook": nb, "assignment": job.assignment, "student": job.student,
+                              "db_url": course.coursedir.db_url}}
+    for step in Autograde.class_traits()["sanitize_preprocessors"].default():
+        notebook, resources = step(parent=course.api, config=course.config).preprocess(notebook, resources)
+    tests = [TestCell(c.metadata.nbgrader["grade_id"], c.source, float(c.metadata.nbgrader["points"]))
+             for c in notebook.cells if _is_test(c)]
+    return notebook, tests
+
+
+def _is_test(cell) -> bool:
+    meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def _without_tests(notebook):
+    """A copy of the notebook for a sandbox: every test cell's code replaced by a comment."""
+    copy = nbformat.from_dict(notebook)
+    for cell in copy.cells:
+        if _is_test(cell):
+            cell.source = TEST_CELL_STUB
+    return copy
 
 
 def _check_notebook(path: Path) -> st.Outcome | None:
@@ -147,19 +201,45 @@ def _check_notebook(path: Path) -> st.Outcome | None:
     return None
 
 
-def execute(job: Job, limits: Limits) -> None:
-    """Run the worker process on the scratch course, within the wall-clock limit."""
-    token = f"{job.student}-{uuid.uuid4().hex}"
-    env = dict(os.environ, **{JOB_ENV: token})
-    env.pop("JUPYTER_PATH", None)  # the scratch course's configuration sets its own
-    cmd = [sys.executable, "-m", "autograder.worker", str(job.scratch), job.assignment,
-           job.student, "--cell-timeout", str(limits.cell_timeout)]
+def execute(job: Job, limits: Limits, namespace: dict, hide: list[Path]) -> None:
+    """Both sandboxes at once, within the wall-clock limit: the notebook executed for the feedback,
+    and the trusted scorer's student process answering the test cells' calls."""
     start = time.monotonic()
+    deadline = start + limits.submission_timeout
+    with ThreadPoolExecutor(max_workers=1) as side:
+        presenting = side.submit(_present, job, limits, deadline, hide)
+        score_limits = ScoreLimits(cell_timeout=limits.cell_timeout, start_timeout=limits.submission_timeout,
+                                   sandbox=limits.sandbox)
+        for nb in job.trusted:
+            job.scores[nb] = score_notebook(Path(f"{nb}.ipynb"), job.tests[nb], job.scratch / "score",
+                                            score_limits, hide=hide, namespace=namespace, deadline=deadline)
+        presenting.result()
+    if time.monotonic() > deadline:
+        job.wall_clock = True
+    for nb in job.trusted:
+        path = job.scratch / "present" / "executed" / f"{nb}.ipynb"
+        if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_NOTEBOOK_BYTES:
+            with contextlib.suppress(Exception):  # untrusted: used only for the outputs of the student's cells
+                job.executed[nb] = nbformat.read(path, as_version=4)
+    job.seconds = time.monotonic() - start
+
+
+def _present(job: Job, limits: Limits, deadline: float, hide: list[Path]) -> None:
+    """The sandboxed run of the notebooks (autograder.worker), killed at the deadline with all it started."""
+    token = f"{job.student}-{uuid.uuid4().hex}"
+    argv = [sys.executable, "-m", "autograder.worker", *[f"{nb}.ipynb" for nb in job.trusted],
+            "--cell-timeout", str(limits.cell_timeout), "--out", "executed"]
+    work = job.scratch / "present"
+    if limits.sandbox:
+        cmd, cwd, env = sandbox.wrap(argv, work, hide=hide, env={JOB_ENV: token}), None, None
+    else:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+        cmd, cwd, env = argv, work, dict(env, **{JOB_ENV: token})
     with open(job.scratch / "grading.log", "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=job.scratch, env=env, stdout=out, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
         try:
-            job.returncode = proc.wait(timeout=limits.submission_timeout)
+            job.returncode = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             job.wall_clock = True
         finally:
@@ -167,7 +247,6 @@ def execute(job: Job, limits: Limits) -> None:
                 _kill(_process_tree(proc.pid))
                 job.returncode = proc.wait()
             _kill(_marked_processes(token))  # the kernel and anything else the job started
-    job.seconds = time.monotonic() - start
 
 
 def _process_tree(pid: int) -> list[psutil.Process]:
@@ -200,12 +279,14 @@ def _kill(processes: list[psutil.Process]) -> None:
 
 
 class RecordAutograde(Autograde):
-    """nbgrader's Autograde for a submission a worker has executed: the half that runs here.
+    """nbgrader's Autograde for a submission graded in the sandboxes: the half that runs here.
 
     nbgrader's Autograde prepares the destination (``init_assignment``), then sanitises, executes and
-    scores each notebook (``convert_single_notebook``). The worker did the sanitising and executing
-    in its scratch course; this converter does the rest on the real course, with nbgrader's own
-    exporter (SCORE_STEPS) and writer. ``outcomes`` says, per notebook, what happened.
+    scores each notebook (``convert_single_notebook``). Here the sanitising happened in ``prepare``,
+    the execution and the scoring in the sandboxes and the trusted scorer; this converter builds each
+    graded notebook from trusted parts (:func:`graded_notebook`) and runs nbgrader's own exporter
+    (SCORE_STEPS: SaveAutoGrades, AssignLatePenalties) and writer on the real course. ``outcomes``
+    says, per notebook, what happened.
     """
 
     def __init__(self, course: Course, job: Job, limits: Limits):
@@ -214,11 +295,9 @@ class RecordAutograde(Autograde):
         self.force = True
         self.outcomes: dict[str, st.Outcome] = {}
         self.failure = _failure(job, limits)
-        self.executed = (course.path("autograded", job.assignment, job.student, root=job.scratch)
-                         if job.scratch and self.failure is None else None)
 
     def record(self) -> None:
-        """init_destination, init_assignment, then each executed notebook: as BaseConverter does."""
+        """init_destination, init_assignment, then each graded notebook: as BaseConverter does."""
         a, s = self.job.assignment, self.job.student
         self.writer = FilesWriter(parent=self, config=self.config)
         self.exporter = self.exporter_class(parent=self, config=self.config)
@@ -236,18 +315,16 @@ class RecordAutograde(Autograde):
             self.exporter.register_preprocessor(step)
 
     def init_assignment(self, assignment_id: str, student_id: str) -> None:
-        """Autograde.init_assignment, for a submission executed in a scratch course.
+        """Autograde.init_assignment, for a submission graded in the sandboxes.
 
         As nbgrader: the student and the submission (with the timestamp of the submitted folder)
         when something was submitted; the destination gets the source's support files (not what the
         student's code wrote); a notebook that is not graded scores 0 (nbgrader: not submitted;
-        here also: unreadable, or not executed because the worker failed).
+        here also: unreadable, or not graded because the run was stopped).
         """
         job = self.job
-        ready = [nb for nb in job.notebooks if self.executed and nb not in job.problems
-                 and (self.executed / f"{nb}.ipynb").is_file()
-                 and not (self.executed / f"{nb}.ipynb").is_symlink()]
-        self.notebooks = [str(self.executed / f"{nb}.ipynb") for nb in ready]
+        ready = [nb for nb in job.notebooks if self.failure is None and nb in job.scores]
+        self.notebooks = [str(job.folder / f"{nb}.ipynb") for nb in ready]
         with self.course.gradebook() as gb:
             submitted = job.folder.is_dir() or _submission_exists(gb, job)
             if job.folder.is_dir():
@@ -260,7 +337,7 @@ class RecordAutograde(Autograde):
                                                    **({"timestamp": timestamp} if timestamp else {}))
             for nb in set(job.notebooks) - set(ready):
                 self.outcomes[nb] = (job.problems.get(nb) or self.failure or st.Outcome(
-                    st.FAILED, "nbgrader wrote no graded notebook"))
+                    st.FAILED, "the grader produced no result for it"))
                 if submitted:  # zeros, never an older grading's points
                     _zero_grades(gb, job, nb)
         if ready:
@@ -272,7 +349,7 @@ class RecordAutograde(Autograde):
                 shutil.copy(path, target)
 
     def convert_single_notebook(self, notebook_filename: str) -> None:
-        """SCORE_STEPS on one executed notebook, which is then written into autograded/."""
+        """SCORE_STEPS on one graded notebook, which is then written into autograded/."""
         job, nb_name = self.job, Path(notebook_filename).stem
         resources = self.init_single_notebook_resources(
             os.path.join(self._format_source(job.assignment, job.student), f"{nb_name}.ipynb"))
@@ -281,16 +358,81 @@ class RecordAutograde(Autograde):
                 grade.auto_score = None  # every grade comes from this run, none from an older one
             gb.db.commit()
             try:
-                notebook = nbformat.read(notebook_filename, as_version=4)
+                notebook = graded_notebook(job.trusted[nb_name], job.executed.get(nb_name), job.scores[nb_name])
                 output, resources = self.exporter.from_notebook_node(notebook, resources)
                 self.write_single_notebook(output, resources)
             except Exception as err:
                 gb.db.rollback()
                 _zero_grades(gb, job, nb_name)
-                self.outcomes[nb_name] = st.Outcome(st.FAILED, "its grades could not be read "
+                self.outcomes[nb_name] = st.Outcome(st.FAILED, "its grades could not be recorded "
                                                                f"({type(err).__name__}: {err})")
                 return
         self.outcomes[nb_name] = st.notebook_outcome(notebook, self.limits.cell_timeout)
+
+
+STOPPED = {st.NOT_RUN_ENAME, st.KERNEL_DIED_ENAME, st.KERNEL_STUCK_ENAME}
+OUTPUT_TYPES = {"stream", "display_data", "execute_result", "error"}
+MIME_TYPES = {"text/plain", "image/png", "image/jpeg"}  # no HTML, SVG or script from student code
+MAX_OUTPUTS, MAX_TEXT = 50, 20_000
+FENCE = "`" * 3
+
+
+def graded_notebook(trusted, executed, score: NotebookScore):
+    """The notebook nbgrader scores and the student sees, built from trusted parts.
+
+    Sources and metadata: the sanitised submission (test cells restored from the gradebook). The
+    outputs of the student's own cells: the sandbox's run, only when its cells line up, capped, and
+    only plain text and images. The outputs of each test cell: the trusted check report, then its
+    points as the cell's value (which nbgrader's SaveAutoGrades reads), or an error (0 points) when
+    there is no trusted result or the sandbox's run never reached the cell (a dead or stuck kernel).
+    """
+    nb = nbformat.from_dict(trusted)
+    runs = executed.cells if executed is not None and len(executed.cells) == len(nb.cells) else None
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        ran = _safe_outputs(runs[i]) if runs is not None and runs[i].get("cell_type") == "code" else []
+        if not _is_test(cell):
+            cell.outputs = ran
+            continue
+        stopped = [o for o in ran if o.output_type == "error" and o.ename in STOPPED]
+        result = score.cells.get(cell.metadata.nbgrader["grade_id"])
+        if stopped:
+            cell.outputs = stopped[:1]
+        elif result is None or result.error:
+            why = result.error if result is not None else (score.problem or "no trusted result")
+            report = [new_output("stream", name="stdout", text=result.report)] if result and result.report else []
+            cell.outputs = report + [error_output("GradingError", why)]
+        else:
+            cell.outputs = [new_output("stream", name="stdout", text=result.report or "\n"),
+                            new_output("execute_result", data={"text/plain": f"{result.points:g}"},
+                                       execution_count=None)]
+    if score.student_output.strip():
+        text = score.student_output.replace(FENCE, "'''")
+        nb.cells.append(new_markdown_cell("**What your code printed while the grader called your functions** "
+                                          f"(capped):\n\n{FENCE}\n{text}\n{FENCE}"))
+    return nb
+
+
+def _safe_outputs(cell) -> list:
+    """A cell's outputs from the sandbox, as plain as they can be made: text and images only."""
+    outputs = []
+    for raw in list(cell.get("outputs", []))[:MAX_OUTPUTS]:
+        kind = raw.get("output_type")
+        if kind not in OUTPUT_TYPES:
+            continue
+        if kind == "stream":
+            outputs.append(new_output("stream", name="stdout" if raw.get("name") != "stderr" else "stderr",
+                                      text=str(raw.get("text", ""))[:MAX_TEXT]))
+        elif kind == "error":
+            outputs.append(error_output(str(raw.get("ename", "Error"))[:100], str(raw.get("evalue", ""))[:MAX_TEXT]))
+        else:
+            data = {k: (str(v)[:MAX_TEXT] if k == "text/plain" else v) for k, v in dict(raw.get("data", {})).items()
+                    if k in MIME_TYPES and isinstance(v, (str, list))}
+            if data:
+                extra = {"execution_count": None} if kind == "execute_result" else {}
+                outputs.append(new_output(kind, data=data, **extra))
+    return outputs
 
 
 def finish(course: Course, job: Job, limits: Limits, log) -> st.SubmissionStatus:
@@ -327,8 +469,8 @@ def _failure(job: Job, limits: Limits) -> st.Outcome | None:
     if job.wall_clock:
         return st.Outcome(st.WALL_CLOCK, f"grading took longer than {limits.submission_timeout} s "
                                          "and was stopped")
-    if job.scratch and job.returncode != 0:
-        return st.Outcome(st.FAILED, f"nbgrader could not grade it (exit code {job.returncode}"
+    if job.scratch and job.returncode != 0 and not job.executed:
+        return st.Outcome(st.FAILED, f"the sandboxed run failed (exit code {job.returncode}"
                                      f"{_last_error(job.scratch / 'grading.log')})")
     return None
 

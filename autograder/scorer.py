@@ -75,6 +75,10 @@ class ScoreLimits:
 class StudentGone(RuntimeError):
     """The student's process died, hung past a limit or broke the protocol; it has been killed."""
 
+    def __init__(self, message: str, culprit: int | None = None):
+        super().__init__(message)
+        self.culprit = culprit  # the setup or solution cell that was running, when it died starting
+
 
 class _DeadlineReader:
     def __init__(self, fd: int):
@@ -91,10 +95,12 @@ class _DeadlineReader:
 class StudentProcess:
     """One sandboxed ``student_server`` and the conversation with it."""
 
-    def __init__(self, notebook: Path, workdir: Path, limits: ScoreLimits, hide: list[Path] = ()):
+    def __init__(self, notebook: Path, workdir: Path, limits: ScoreLimits, hide: list[Path] = (),
+                 skip: set[int] = frozenset()):
         self.limits = limits
         argv = [sys.executable, "-m", "autograder.student_server", notebook.name,
                 "--cell-timeout", str(limits.cell_timeout), "--output-cap", str(limits.output_cap)]
+        argv += [f"--skip={i}" for i in sorted(skip)]
         if limits.sandbox:
             cmd = sandboxing.wrap(argv, workdir, hide=list(hide), limits=limits.sandbox_limits)
             cwd = None
@@ -106,7 +112,20 @@ class StudentProcess:
         self.reader = _DeadlineReader(self.proc.stdout.fileno())
         self.callbacks: dict[int, Callable] = {}
         self.dead = ""
-        self.ready = self._receive(limits.start_timeout)
+        self.culprit: int | None = None  # the cell running when the process died while starting
+        deadline = time.monotonic() + limits.start_timeout
+        while True:
+            try:
+                message = self._receive(max(0.0, deadline - time.monotonic()))
+            except StudentGone:
+                self.dead = f"{self.dead} (in cell {self.culprit})" if self.culprit is not None else self.dead
+                raise StudentGone(self.dead, self.culprit) from None
+            if message.get("op") == "progress" and type(message.get("cell")) is int:
+                self.culprit = message["cell"]
+                continue
+            break
+        self.ready = message
+        self.culprit = None
         if self.ready.get("op") != "ready":
             self.kill("it did not start")
 
@@ -280,7 +299,32 @@ def run_test_cell(source: str, namespace: dict):
     return eval(compile(ast.Expression(last.value), "<test cell>", "eval"), namespace)
 
 
-def score_cell(cell: TestCell, process: StudentProcess | None, problem: str = "") -> CellScore:
+def trusted_namespace(source_notebooks: list[Path], support: Path | None = None) -> dict:
+    """What the instructor's test cells may use besides the student's functions: the imports of the
+    source notebooks' setup cells (the code cells before the first solution cell), run here, with the
+    assignment's support folder importable (e.g. ``from labkit import checks``, ``import toychecks``)."""
+    import json
+
+    if support is not None and str(support) not in sys.path:
+        sys.path.append(str(support))
+    namespace: dict = {}
+    for path in source_notebooks:
+        for cell in json.loads(Path(path).read_text()).get("cells", []):
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if meta.get("solution"):
+                break
+            if cell.get("cell_type") != "code" or meta.get("grade"):
+                continue
+            source = "".join(cell.get("source", ""))
+            lines = "\n".join(line for line in source.split("\n") if not line.lstrip().startswith(("%", "!")))
+            imports = [n for n in ast.parse(lines).body if isinstance(n, (ast.Import, ast.ImportFrom))]
+            exec(compile(ast.Module(body=imports, type_ignores=[]), str(path), "exec"), namespace)
+    namespace.pop("__builtins__", None)
+    return namespace
+
+
+def score_cell(cell: TestCell, process: StudentProcess | None, problem: str = "",
+               namespace: dict | None = None) -> CellScore:
     from labkit import checks
     from labkit.checks.core import CheckResult
 
@@ -288,8 +332,9 @@ def score_cell(cell: TestCell, process: StudentProcess | None, problem: str = ""
     if process is None:
         score.error = problem or "the student's functions could not be loaded"
         return score
-    namespace = {"__builtins__": builtins, "checks": checks}
-    for name in _names_used(cell.source) - {"checks"} - set(dir(builtins)):
+    trusted = namespace if namespace is not None else {"checks": checks}
+    namespace = {"__builtins__": builtins, **trusted}
+    for name in _names_used(cell.source) - set(trusted) - set(dir(builtins)):
         namespace[name] = Remote(process, {"name": name})
     printed = io.StringIO()
     try:
@@ -299,8 +344,8 @@ def score_cell(cell: TestCell, process: StudentProcess | None, problem: str = ""
         score.error = f"{type(exc).__name__}: {exc}"[:500]
         value = None
     score.report = printed.getvalue()[:REPORT_CAP]
-    if type(value) is CheckResult:
-        earned = float(value.earned)
+    if type(value) is CheckResult or type(value) in (int, float):
+        earned = float(value.earned) if type(value) is CheckResult else float(value)
         score.points = min(max(earned, 0.0), score.max_points) if earned == earned else 0.0
     elif not score.error:
         score.error = "the test cell produced no check result"
@@ -308,29 +353,43 @@ def score_cell(cell: TestCell, process: StudentProcess | None, problem: str = ""
 
 
 def score_notebook(notebook: Path, cells: list[TestCell], workdir: Path, limits: ScoreLimits | None = None,
-                   hide: list[Path] = ()) -> NotebookScore:
-    """Start the student's process on ``notebook`` (a copy inside ``workdir``) and score every test cell."""
+                   hide: list[Path] = (), namespace: dict | None = None, deadline: float | None = None) -> NotebookScore:
+    """Start the student's process on ``notebook`` (a copy inside ``workdir``) and score every test cell.
+
+    ``namespace``: what the test cells use besides the student's functions (default: ``checks``);
+    past ``deadline`` (a ``time.monotonic()`` value) the remaining cells score 0."""
     limits = limits or ScoreLimits()
     started = time.monotonic()
     result = NotebookScore(sandboxed=limits.sandbox)
-    process, restarts = None, MAX_RESTARTS
+    process, restarts, skip = None, MAX_RESTARTS, set()
 
     def start():
-        nonlocal process
-        try:
-            process = StudentProcess(Path(notebook), Path(workdir), limits, hide)
-            result.cell_errors = [str(e)[:300] for e in (process.ready.get("cell_errors") or [])][:50]
-        except StudentGone as exc:
-            process, result.problem = None, str(exc)
+        nonlocal process, restarts
+        while True:
+            try:
+                process, result.problem = StudentProcess(Path(notebook), Path(workdir), limits, hide, skip), ""
+                result.cell_errors = [str(e)[:300] for e in (process.ready.get("cell_errors") or [])][:50]
+                return
+            except StudentGone as exc:
+                process, result.problem = None, str(exc)
+                if exc.culprit is None or exc.culprit in skip or restarts <= 0:
+                    return
+                skip.add(exc.culprit)  # a cell that kills the process: start again without it
+                restarts -= 1
 
     start()
     for cell in cells:
+        if deadline is not None and time.monotonic() > deadline:
+            if process is not None:
+                process.kill("the submission's time was up")
+            result.cells[cell.grade_id] = score_cell(cell, None, "the submission's time was up")
+            continue
         if process is not None and process.dead and restarts > 0:  # a hang or a crash costs one cell only
             restarts -= 1
             start()
         alive = process is not None and not process.dead
         result.cells[cell.grade_id] = score_cell(cell, process if alive else None,
-                                                 result.problem or (process.dead if process else ""))
+                                                 result.problem or (process.dead if process else ""), namespace)
     if process is not None and not process.dead:
         with contextlib.suppress(StudentGone):
             reply = process.request({"op": "output"}, timeout=10)

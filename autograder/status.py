@@ -25,7 +25,9 @@ UNREADABLE = "unreadable"      # a submitted notebook is not a readable notebook
 MISSING = "missing"            # no submission, or a notebook of the assignment is missing
 WALL_CLOCK = "wall-clock"      # the whole submission ran past its limit and was stopped
 FAILED = "grader-failed"       # nbgrader itself could not grade it (see the grading log)
-SEVERITY = [OK, ERRORS, TIMEOUT, KERNEL_DIED, UNREADABLE, MISSING, WALL_CLOCK, FAILED]
+INTERRUPTED = "interrupted"    # grading started but did not finish (labgrade was stopped): 0 points
+INTERRUPTED_MESSAGE = "grading started but did not finish (0 points until `labgrade grade` runs again)"
+SEVERITY = [OK, ERRORS, TIMEOUT, KERNEL_DIED, UNREADABLE, MISSING, WALL_CLOCK, FAILED, INTERRUPTED]
 ABNORMAL = set(SEVERITY[2:])   # outcomes worth a banner at the top of the feedback
 
 

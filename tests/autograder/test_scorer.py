@@ -157,6 +157,7 @@ BROKEN = {  # (patch of one function, the function that must lose its points, wh
     "ignores_the_alarm": ("import signal\ndef l1_loss(pred, target):\n    signal.signal(signal.SIGALRM, "
                           "signal.SIG_IGN)\n    while True:\n        pass\n", "l1_loss"),
     "hang_in_cell": ("while True:\n    pass\n", None),
+    "exit_in_cell": ("import os\nos._exit(1)\n", "l1_loss"),
     "memory_hog": ("def l1_loss(pred, target):\n    return bytearray(16 * 2**30), None\n", "l1_loss"),
 }
 
