@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 DEMO   ?= build/demo-course
 JOBS   ?= 2
 
-.PHONY: venv demo test test-fast bench lab clean help
+.PHONY: venv system demo test test-fast bench lab clean help
 
 help:
 	@echo "make demo   - run the instructor pipeline on the bundled sample class (into $(DEMO))"
@@ -20,6 +20,12 @@ help:
 
 venv: $(STAMP)
 
+# System packages: bubblewrap, the sandbox every student process is graded in (Debian's package).
+system:
+	@command -v bwrap >/dev/null 2>&1 || { echo ">> installing bubblewrap (the grader's sandbox) with apt-get"; \
+	  (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null) || \
+	  echo ">> could not install bubblewrap: grading will refuse to run without it (see labgrade grade --help)"; }
+
 $(STAMP): pyproject.toml
 	@echo ">> setting up the virtual environment in $(VENV) (first time: about 1-2 minutes)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,15 +34,15 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 	@echo ">> environment ready"
 
-demo: $(STAMP)
+demo: $(STAMP) system
 	@echo ">> running the whole instructor pipeline on the bundled sample class in $(DEMO)"
 	$(VENV)/bin/labgrade demo --course $(DEMO) --fresh
 
-test: $(STAMP)
+test: $(STAMP) system
 	@echo ">> running the test suite ($(JOBS) workers)"
 	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(JOBS) --dist loadscope tests notebooks --nbval-lax --nbval-current-env
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) system
 	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(JOBS) --dist loadscope tests -m "not slow"
 
 bench: $(STAMP)

@@ -23,6 +23,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -284,6 +285,43 @@ class Remote(wire.Handle):
         return value
 
 
+class _ThreadStdout(io.TextIOBase):
+    """sys.stdout for a process that scores several submissions at once (one thread each): what a
+    check prints goes to the buffer of the thread that runs it, never into another student's report."""
+
+    def __init__(self, real):
+        self.real, self.local = real, threading.local()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text) -> int:
+        buffer = getattr(self.local, "buffer", None)
+        return (buffer if buffer is not None else self.real).write(text)
+
+    def flush(self) -> None:
+        if getattr(self.local, "buffer", None) is None:
+            self.real.flush()
+
+
+_STDOUT_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _captured_stdout():
+    """What this thread prints inside the block, as a StringIO (other threads print as before)."""
+    with _STDOUT_LOCK:
+        if not isinstance(sys.stdout, _ThreadStdout):
+            sys.stdout = _ThreadStdout(sys.stdout)
+        router = sys.stdout
+    buffer = io.StringIO()
+    router.local.buffer = buffer
+    try:
+        yield buffer
+    finally:
+        router.local.buffer = None
+
+
 def _names_used(source: str) -> set[str]:
     return {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)
             and isinstance(node.ctx, ast.Load)}
@@ -336,13 +374,12 @@ def score_cell(cell: TestCell, process: StudentProcess | None, problem: str = ""
     namespace = {"__builtins__": builtins, **trusted}
     for name in _names_used(cell.source) - set(trusted) - set(dir(builtins)):
         namespace[name] = Remote(process, {"name": name})
-    printed = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(printed):
+    with _captured_stdout() as printed:
+        try:
             value = run_test_cell(cell.source, namespace)
-    except Exception as exc:
-        score.error = f"{type(exc).__name__}: {exc}"[:500]
-        value = None
+        except Exception as exc:
+            score.error = f"{type(exc).__name__}: {exc}"[:500]
+            value = None
     score.report = printed.getvalue()[:REPORT_CAP]
     if type(value) is CheckResult or type(value) in (int, float):
         earned = float(value.earned) if type(value) is CheckResult else float(value)

@@ -33,8 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for path in args.notebooks:
         nb = nbformat.read(path, as_version=4)
-        execute = RobustExecute(timeout=args.cell_timeout, kernel_name=args.kernel, allow_errors=True,
-                                interrupt_on_timeout=True, raise_on_iopub_timeout=False)
+        execute = RobustExecute(timeout=args.cell_timeout, kernel_name=args.kernel)  # nbgrader's defaults
         try:
             nb, _ = execute.preprocess(nb, {"metadata": {"path": str(path.parent)}})
         except Exception as err:  # the kernel would not even start: say so in the first code cell

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 TOTALS = {"full_marks": (6, "ok"), "blank": (0, "errors"), "bug_mean": (4, "ok"),
           "bug_clip_upper": (5.25, "ok"), "timeout": (3, "timeout"), "crash": (1, "kernel-died"),
-          "garbage": (0, "unreadable"), "hostile": (0, "grader-failed"), "absent": (0, "missing")}
+          "garbage": (0, "unreadable"), "hostile": (6, "ok"), "absent": (0, "missing")}
 
 
 def _read_csv(path):
@@ -126,8 +126,8 @@ def test_a_hostile_submission_damages_no_grade_and_no_course_file(toy):
         ids = {row[0] for row in db.execute("select id from student")}
     assert ids == set(TOTALS)
     assert (course / "autograded" / "full_marks" / TOY / f"{TOY}.ipynb").is_file()
-    assert not (course / "autograded" / "hostile").exists() or not any(
-        (course / "autograded" / "hostile").rglob("*.ipynb"))
+    assert "pwned" not in (course / "nbgrader_config.py").read_text()
+    assert (course / "autograded" / "hostile" / TOY / f"{TOY}.ipynb").is_file()  # graded, in the sandbox
 
 
 def test_regrading_gives_the_same_grades(toy):
