@@ -10,7 +10,7 @@ import pytest
 matplotlib.use("Agg")
 
 MODULES = ["labkit", "labkit.gradcheck", "labkit.data", "labkit.train", "labkit.callbacks", "labkit.monitor", "labkit.bridges",
-           "labkit.surfaces", "labkit.viz", "labkit.widgets", "labkit.reference.augment",
+           "labkit.surfaces", "labkit.viz", "labkit.widgets", "labkit.reference.augment", "labkit.reference._validation",
            "labkit.reference.optim", "labkit.reference.schedules", "labkit.reference.practice"]
 
 
