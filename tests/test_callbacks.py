@@ -143,8 +143,9 @@ def test_early_stopping_on_a_learning_run_stops_where_a_replay_of_its_metrics_sa
     x, y = toy_data(gen, n=60)
     xv, yv = toy_data(gen, n=30)
     model = nn.Sequential(nn.Linear(4, 32), nn.Tanh(), nn.Linear(32, 3))
+    stopper = EarlyStop(StudentEarlyStopping(3, mode="min"))
     hist = fit(model, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.5), (x, y), epochs=40,
-               batch_size=16, device="cpu", callbacks=[Metrics((xv, yv)), EarlyStop(StudentEarlyStopping(3, mode="min"))])
+               batch_size=16, device="cpu", callbacks=[Metrics((xv, yv)), stopper])
     replay = StudentEarlyStopping(3, mode="min")
     first_stop = next(i for i, v in enumerate(hist.val_loss) if replay.step(v))
     assert hist.stop_reason == "early_stopping" and hist.epochs_run == first_stop + 1 < 40
@@ -215,7 +216,8 @@ def test_clipping_bounds_the_gradient_norm_seen_at_the_step(gen):
 
     class Norm:
         def on_before_step(self, state):
-            norms.append(float(torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in state.model.parameters()]))))
+            grads = [p.grad.norm() for p in state.model.parameters()]
+            norms.append(float(torch.linalg.vector_norm(torch.stack(grads))))
 
     def run(callbacks):
         norms.clear()
