@@ -613,10 +613,11 @@ MEASURED = {  # section -> what its rows measure, where that is not plain "the s
 
 
 def reference_names() -> set[str]:
-    """Every public name of labkit.reference: each module's ``__all__`` and the gradcheck tools."""
+    """Every public name of labkit.reference: each public module's ``__all__`` and the gradcheck tools."""
     names = {"numerical_gradient", "numerical_gradient_array", "rel_error"}
     for info in pkgutil.iter_modules(R.__path__):
-        names |= set(importlib.import_module(f"labkit.reference.{info.name}").__all__)
+        if not info.name.startswith("_"):  # _validation: the references' argument checks
+            names |= set(importlib.import_module(f"labkit.reference.{info.name}").__all__)
     return names
 
 

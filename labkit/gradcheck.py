@@ -193,11 +193,6 @@ class GradCheckReport:
         return "\n".join(lines)
 
 
-def _entry_rel_error(a: float, b: float) -> float:
-    den = max(abs(a), abs(b))
-    return 0.0 if den == 0 else abs(a - b) / den
-
-
 def sparse_grad_check(
     f: Callable[..., object],
     inputs: dict[str, torch.Tensor],
@@ -235,7 +230,7 @@ def sparse_grad_check(
             zm.view(-1)[flat_i] -= h
             num = (_as_scalar(along(zp)) - _as_scalar(along(zm))) / (2 * h)
             ana = float(grad.reshape(-1)[flat_i].item())
-            err = _entry_rel_error(ana, num)
+            err = rel_error(ana, num)
             kink = err > tol and is_kink(along, x, flat_i, h)
             idx = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat_i), x.shape)) if x.dim() else ()
             report.entries.append(GradCheckEntry(name, idx, ana, num, err, kink))

@@ -1,17 +1,23 @@
-"""A small trainer: minibatch gradient descent on any ``nn.Module``, with the bookkeeping the labs plot.
+"""A small trainer grown by callbacks: minibatch descent on any ``nn.Module``.
 
-One epoch visits every training sample once, in a fresh random order (shuffling without replacement,
-drawn from ``generator``); each iteration t = 0, 1, ... sets the learning rate ``schedule(t)`` (if any),
-runs forward, backward and one optimizer step. The ``History`` records
+``fit`` is the whole loop. One epoch visits every training sample once, in a fresh random order
+(shuffling without replacement, drawn from ``generator``); each iteration t = 0, 1, ... runs forward,
+backward and one optimizer step. Everything else is a callback (``labkit.callbacks``): an object with
+any of the methods below, each called with the ``TrainerState``::
 
-- per iteration: the minibatch loss ``loss[t]`` and the learning rate ``lr[t]``;
-- per epoch: ``train_loss`` (mean minibatch loss), ``train_acc`` (eval-mode accuracy on a fixed subset of
-  the training set, as the CS231n solver does), ``val_loss`` and ``val_acc`` (whole validation set);
-- the best epoch by validation accuracy and a copy of the model's weights at that epoch.
+    on_train_begin                      once, before the first epoch
+      on_epoch_begin                    model in train mode, the epoch's order drawn
+        on_batch_begin                  state.xb, state.yb set (a callback may replace them)
+        on_before_step                  after backward: state.loss set, gradients in place
+        on_step                         after optimizer.step(); then state.iteration += 1
+      on_epoch_end                      state.history.epochs_run counts this epoch
+    on_train_end                        always, also when training ends by an exception
 
-The loop grows by composition, not by edits: callbacks (e.g. ``labkit.monitor.UpdateRatioMonitor``) are
-objects with any of the methods ``on_train_begin``, ``on_before_step``, ``on_step``, ``on_epoch_end``,
-``on_train_end``, each called with the ``TrainerState``; setting ``state.stop = True`` ends training.
+Callbacks run in the order of their ``order`` attribute (default 0; ties keep the list's order).
+Setting ``state.stop = True`` ends training after the current batch (``on_epoch_end`` still runs).
+
+``train`` is the entry point for notebooks: it builds the usual callbacks from keyword arguments
+(metrics history, best state, schedule, clipping, early stopping, progress bar) and calls ``fit``.
 
 Example
 -------
@@ -35,12 +41,15 @@ from torch import nn
 
 from .device import get_device
 
-__all__ = ["History", "TrainerState", "train", "evaluate", "as_optimizer"]
+__all__ = ["History", "TrainerState", "fit", "train", "evaluate", "as_optimizer", "EVENTS"]
+
+EVENTS = ("on_train_begin", "on_epoch_begin", "on_batch_begin", "on_before_step", "on_step", "on_epoch_end",
+          "on_train_end")
 
 
 @dataclass
 class History:
-    """What ``train`` records. Per iteration: ``loss``, ``lr``. Per epoch: ``train_loss``, ``train_acc``,
+    """What a run records. Per iteration: ``loss``, ``lr``. Per epoch: ``train_loss``, ``train_acc``,
     ``val_loss``, ``val_acc`` (accuracy lists stay empty for regression targets, ``val_*`` without
     validation data). ``best_epoch`` (0-based, -1 if none), ``best_val_acc`` (nan if none),
     ``best_state`` (a CPU copy of ``model.state_dict()`` at the best epoch), ``best_by`` (the metric
@@ -62,6 +71,13 @@ class History:
     seconds: float = 0.0
     samples_seen: int = 0
 
+    def latest(self, kind: str) -> tuple[str, float] | None:
+        """The current epoch's ``"acc"`` or ``"loss"``: ``(name, value)``, from the validation set when
+        there is one (``"val_acc"``), else the training set (``"train_acc"``); None if not recorded."""
+        name = f"{'val' if self.val_loss else 'train'}_{kind}"
+        values = getattr(self, name)
+        return (name, values[-1]) if values and len(values) == self.epochs_run else None
+
     def __repr__(self) -> str:
         last = lambda xs: f"{xs[-1]:.4g}" if xs else "-"  # noqa: E731
         return (f"History(epochs_run={self.epochs_run}, iterations={len(self.loss)}, last loss={last(self.loss)}, "
@@ -71,18 +87,28 @@ class History:
 
 @dataclass
 class TrainerState:
-    """What callbacks see: the objects in use, where the loop stands, and ``stop`` to end training."""
+    """What callbacks see: the objects in use, the data, where the loop stands, and ``stop``."""
 
     model: nn.Module
-    optimizer: torch.optim.Optimizer
+    optimizer: torch.optim.Optimizer | None
     history: History
     device: torch.device
+    loss_fn: Callable | None = None
+    x: torch.Tensor | None = None          # the training inputs (N, ...), on the device
+    y: torch.Tensor | None = None          # the training targets (N, ...)
+    epochs: int = 0
     epoch: int = 0
-    iteration: int = 0          # global iteration t, 0-based
-    batch_index: int = 0        # within the epoch
-    loss: torch.Tensor | None = None   # the current minibatch loss (a 0-d tensor; .item() syncs the GPU)
-    lr: float = math.nan
+    iteration: int = 0                     # global iteration t, 0-based
+    batch_index: int = 0                   # within the epoch
+    xb: torch.Tensor | None = None         # the current minibatch (B, ...), (B, ...)
+    yb: torch.Tensor | None = None
+    loss: torch.Tensor | None = None       # its loss, a detached 0-d tensor (.item() syncs the GPU)
     stop: bool = False
+
+    @property
+    def lr(self) -> float:
+        """The learning rate of the first param group (nan without an optimizer)."""
+        return float(self.optimizer.param_groups[0].get("lr", math.nan)) if self.optimizer else math.nan
 
 
 def as_optimizer(optimizer, params) -> torch.optim.Optimizer:
@@ -159,11 +185,78 @@ def evaluate(model: nn.Module, data, loss_fn: Callable | None = None, batch_size
     return loss, (float(correct) / n if has_acc else math.nan)
 
 
-def _call(callbacks: Sequence[Any], method: str, state: TrainerState) -> None:
-    for cb in callbacks:
-        fn = getattr(cb, method, None)
-        if fn is not None:
-            fn(state)
+def _check_run(model, epochs, batch_size) -> None:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def _handlers(callbacks: Sequence[Any]) -> dict[str, list[Callable]]:
+    """Each event's bound methods, callbacks sorted by ``order`` (looked up once, not per batch)."""
+    ordered = sorted(callbacks, key=lambda cb: getattr(cb, "order", 0))
+    return {e: [getattr(cb, e) for cb in ordered if callable(getattr(cb, e, None))] for e in EVENTS}
+
+
+def fit(model: nn.Module, loss_fn: Callable, optimizer, train_data, epochs: int = 10, batch_size: int = 64,
+        callbacks: Sequence[Any] = (), device=None, generator: torch.Generator | None = None) -> History:
+    """The training loop: ``epochs`` passes of minibatch descent on ``loss_fn(model(xb), yb)``, grown by
+    ``callbacks`` (see the module docstring); returns ``state.history``.
+
+    ``optimizer``: as in ``train``, or None when a callback (``labkit.callbacks.UpdateRule``) installs one
+    in ``on_train_begin``. ``train_data``: a Split or ``(x (N, ...), y (N, ...))``, moved to ``device``
+    once (None: ``labkit.device.get_device()``). ``generator`` draws the shuffling (None: seeded with 0).
+    """
+    _check_run(model, epochs, batch_size)
+    device = torch.device(device) if device is not None else get_device()
+    gen = generator if generator is not None else torch.Generator().manual_seed(0)
+    x, y = (t.to(device) for t in _as_split(train_data, "train_data"))
+    n = x.shape[0]
+    model.to(device)
+    opt = as_optimizer(optimizer, model.parameters()) if optimizer is not None else None
+    state = TrainerState(model, opt, History(iterations_per_epoch=math.ceil(n / batch_size)), device, loss_fn,
+                         x, y, epochs)
+    on = _handlers(callbacks)
+    start = time.perf_counter()
+    try:
+        _emit(on["on_train_begin"], state)
+        if (opt := state.optimizer) is None:
+            raise TypeError("fit needs an optimizer, or a callback that sets state.optimizer (UpdateRule)")
+        for epoch in range(epochs):
+            state.epoch = epoch
+            model.train()
+            perm = torch.randperm(n, generator=gen).to(device)          # a fresh order, without replacement
+            _emit(on["on_epoch_begin"], state)
+            for b, i in enumerate(range(0, n, batch_size)):
+                idx = perm[i:i + batch_size]
+                state.batch_index, state.xb, state.yb = b, x[idx], y[idx]      # (B, ...), (B, ...)
+                _emit(on["on_batch_begin"], state)
+                loss = _loss_value(loss_fn, model(state.xb), state.yb)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                state.loss = loss.detach()
+                _emit(on["on_before_step"], state)
+                opt.step()
+                _emit(on["on_step"], state)
+                state.iteration += 1
+                if state.stop:
+                    break
+            state.history.epochs_run = epoch + 1
+            _emit(on["on_epoch_end"], state)
+            if state.stop:
+                if state.history.stop_reason == "completed":
+                    state.history.stop_reason = "callback"
+                break
+    finally:
+        state.history.seconds = time.perf_counter() - start
+        _emit(on["on_train_end"], state)
+    return state.history
+
+
+def _emit(handlers: list[Callable], state: TrainerState) -> None:
+    for handler in handlers:
+        handler(state)
 
 
 def train(model: nn.Module, loss_fn: Callable, optimizer, train_data, val_data=None, epochs: int = 10,
@@ -187,119 +280,19 @@ def train(model: nn.Module, loss_fn: Callable, optimizer, train_data, val_data=N
       - ``generator``: draws the shuffling (None: a CPU generator seeded with 0, so runs repeat).
       - ``clip_grad_norm``: clip the global gradient norm before each step; ``train_acc_samples``: size of
         the evenly spaced training subset for ``train_acc`` (None: all; 0: skip); ``restore_best``: load
-        ``best_state`` into the model at the end; ``quiet``: no progress bar.
+        ``best_state`` into the model at the end; ``quiet``: no progress bar; ``callbacks``: more of them.
     The best epoch is the one with the highest validation accuracy (lowest validation loss for float
     targets; training metrics when there is no validation data); ties keep the earlier epoch.
+
+    The same run by hand: ``fit(model, loss_fn, optimizer, train_data, epochs, batch_size,
+    [Metrics(val_data, train_acc_samples), BestState(restore_best), LRSchedule(schedule),
+    ClipGradNorm(clip_grad_norm), EarlyStop(early_stopping), ProgressBar(), *callbacks], device, generator)``.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-    device = torch.device(device) if device is not None else get_device()
-    gen = generator if generator is not None else torch.Generator().manual_seed(0)
-    model.to(device)
-    opt = as_optimizer(optimizer, model.parameters())
-    x_train, y_train = (t.to(device) for t in _as_split(train_data, "train_data"))
-    val = tuple(t.to(device) for t in _as_split(val_data, "val_data")) if val_data is not None else None
-    n = x_train.shape[0]
-    n_sub = n if train_acc_samples is None else min(int(train_acc_samples), n)
-    sub = (x_train, y_train) if n_sub == n else tuple(
-        t[torch.linspace(0, n - 1, n_sub, device=device).long()] for t in (x_train, y_train))
+    from . import callbacks as cb  # lazy: the callbacks build on this module
 
-    hist = History(iterations_per_epoch=math.ceil(n / batch_size))
-    state = TrainerState(model, opt, hist, device)
-    best_score = -math.inf
-    bar = None
-    if not quiet:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=epochs * hist.iterations_per_epoch, desc="training", unit="it", leave=True)
-    start = time.perf_counter()
-    _call(callbacks, "on_train_begin", state)
-    try:
-        for epoch in range(epochs):
-            state.epoch = epoch
-            model.train()
-            perm = torch.randperm(n, generator=gen).to(device)          # a fresh order, without replacement
-            epoch_losses = []
-            for b, i in enumerate(range(0, n, batch_size)):
-                state.batch_index = b
-                if schedule is not None:
-                    lr_t = float(schedule(state.iteration))
-                    for group in opt.param_groups:
-                        group["lr"] = lr_t
-                state.lr = float(opt.param_groups[0].get("lr", math.nan))
-                idx = perm[i:i + batch_size]
-                xb, yb = x_train[idx], y_train[idx]                       # (B, ...), (B, ...)
-                loss = _loss_value(loss_fn, model(xb), yb)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                if clip_grad_norm is not None:
-                    nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
-                state.loss = loss.detach()
-                _call(callbacks, "on_before_step", state)
-                opt.step()
-                epoch_losses.append(state.loss)                           # kept on the device: no sync per step
-                hist.lr.append(state.lr)
-                hist.samples_seen += xb.shape[0]
-                _call(callbacks, "on_step", state)
-                state.iteration += 1
-                if bar is not None:
-                    bar.update(1)
-                if state.stop:
-                    break
-
-            losses = torch.stack(epoch_losses).tolist()
-            hist.loss.extend(losses)
-            hist.train_loss.append(sum(losses) / len(losses))
-            if n_sub > 0:
-                _, acc = evaluate(model, sub, None, device=device)
-                if not math.isnan(acc):
-                    hist.train_acc.append(acc)
-            if val is not None:
-                v_loss, v_acc = evaluate(model, val, loss_fn, device=device)
-                hist.val_loss.append(v_loss)
-                if not math.isnan(v_acc):
-                    hist.val_acc.append(v_acc)
-            hist.epochs_run = epoch + 1
-
-            # The epoch's score: accuracy if there is one, else minus the loss; validation before training.
-            accs, losses_ = (hist.val_acc, hist.val_loss) if val is not None else (hist.train_acc, hist.train_loss)
-            prefix = "val" if val is not None else "train"
-            score, hist.best_by = ((accs[-1], f"{prefix}_acc") if len(accs) == hist.epochs_run
-                                   else (-losses_[-1], f"{prefix}_loss"))
-            if score > best_score:
-                best_score, hist.best_epoch = score, epoch
-                hist.best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-                if len(hist.val_acc) == hist.epochs_run:
-                    hist.best_val_acc = hist.val_acc[-1]
-            if bar is not None:
-                post = {"loss": f"{hist.train_loss[-1]:.4f}"}
-                post.update({k: f"{v[-1]:.3f}" for k, v in (("train_acc", hist.train_acc), ("val_acc", hist.val_acc)) if v})
-                bar.set_postfix(post, refresh=False)
-            _call(callbacks, "on_epoch_end", state)
-
-            if not math.isfinite(hist.train_loss[-1]):
-                hist.stop_reason = "diverged"
-                break
-            if state.stop:
-                hist.stop_reason = "callback"
-                break
-            if early_stopping is not None:
-                maximise = getattr(early_stopping, "mode", "min") == "max"
-                if maximise and not accs:
-                    raise ValueError("early_stopping has mode='max' (an accuracy) but the targets have no accuracy; "
-                                     "use mode='min' to stop on the loss")
-                metric = (accs if maximise else losses_)[-1]
-                if early_stopping.step(metric):
-                    hist.stop_reason = "early_stopping"
-                    break
-    finally:
-        if bar is not None:
-            bar.close()
-    hist.seconds = time.perf_counter() - start
-    if restore_best and hist.best_state is not None:
-        model.load_state_dict(hist.best_state)
-    _call(callbacks, "on_train_end", state)
-    return hist
+    built = [cb.Metrics(val_data, train_acc_samples), cb.BestState(restore_best)]
+    built += [cb.LRSchedule(schedule)] if schedule is not None else []
+    built += [cb.ClipGradNorm(clip_grad_norm)] if clip_grad_norm is not None else []
+    built += [cb.EarlyStop(early_stopping)] if early_stopping is not None else []
+    built += [] if quiet else [cb.ProgressBar()]
+    return fit(model, loss_fn, optimizer, train_data, epochs, batch_size, [*built, *callbacks], device, generator)

@@ -12,8 +12,7 @@ matplotlib.use("Agg")
 
 import labkit
 
-MODULES = ["labkit"] + sorted(m.name for m in pkgutil.walk_packages(labkit.__path__, "labkit.")
-                              if not m.name.rsplit(".", 1)[-1].startswith("_"))
+MODULES = ["labkit"] + sorted(m.name for m in pkgutil.walk_packages(labkit.__path__, "labkit."))
 
 
 @pytest.mark.parametrize("name", MODULES)

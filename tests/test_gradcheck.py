@@ -82,3 +82,12 @@ def test_sparse_grad_check_reports_a_kink_instead_of_a_bug():
     assert rep.kinks and rep.kinks[0].index == (0, 0)
     assert rep.passed  # the kink is reported, not counted
     assert "kink" in rep.summary()
+
+
+def test_sparse_grad_check_compares_entries_with_rel_error_so_a_nan_gradient_fails():
+    x = torch.tensor([1.0, -2.0, 0.0], dtype=torch.float64)
+    f = lambda x: (x ** 2).sum()  # noqa: E731
+    rep = G.sparse_grad_check(f, {"x": x}, {"x": torch.tensor([2.0, float("nan"), 0.0], dtype=torch.float64)})
+    errs = [e.rel_error for e in rep.entries]
+    assert errs[0] == G.rel_error(2.0, rep.entries[0].numeric) and errs[1] == float("inf") and errs[2] == 0.0
+    assert not rep.passed and rep.worst() == float("inf")

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import torch
 
+from ._validation import check_number, check_tensor
+
 __all__ = [
     "sigmoid_forward",
     "sigmoid_backward",
@@ -32,25 +34,6 @@ __all__ = [
 ]
 
 
-def _require_float_tensor(name: str, value) -> None:
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
-    if not value.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
-
-
-def _require_like(name: str, value: torch.Tensor, x: torch.Tensor) -> None:
-    if value.dtype != x.dtype or value.device != x.device:
-        raise TypeError(
-            f"{name} must have the dtype and device of x ({x.dtype}, {x.device}), got ({value.dtype}, {value.device})"
-        )
-
-
-def _require_number(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-
-
 # ----------------------------------------------------------------------------------------- sigmoid
 def sigmoid_forward(x: torch.Tensor):
     """``σ(x) = 1 / (1 + exp(-x))``, finite for any finite ``x``.
@@ -60,7 +43,7 @@ def sigmoid_forward(x: torch.Tensor):
     limit; for large positive ``x``, ``exp(-x)`` underflows to 0 and ``σ = 1``. So no NaN can appear
     and no branch is needed. Returns ``out`` shaped like ``x`` and the cache ``out``.
     """
-    _require_float_tensor("x", x)
+    check_tensor(x, "x", floating=True)
     out = x.neg().exp_()  # exp(-x): one fresh tensor, then updated in place
     out.add_(1.0).reciprocal_()  # 1 / (1 + exp(-x))
     return out, out
@@ -75,7 +58,7 @@ def sigmoid_backward(dout: torch.Tensor, cache):
 # -------------------------------------------------------------------------------------------- tanh
 def tanh_forward(x: torch.Tensor):
     """``tanh(x) = (e^x - e^-x) / (e^x + e^-x) = 2σ(2x) - 1``; the cache is ``out``."""
-    _require_float_tensor("x", x)
+    check_tensor(x, "x", floating=True)
     out = torch.tanh(x)
     return out, out
 
@@ -97,7 +80,7 @@ def _positive_indicator(x: torch.Tensor) -> torch.Tensor:
 
 def relu_forward(x: torch.Tensor):
     """``relu(x) = max(0, x)``; the cache is ``x``."""
-    _require_float_tensor("x", x)
+    check_tensor(x, "x", floating=True)
     return x.clamp(min=0), x
 
 
@@ -113,8 +96,8 @@ def leaky_relu_forward(x: torch.Tensor, negative_slope: float = 0.01):
 
     Computed without a branch as ``a·x + (1 - a)·max(x, 0)`` with ``a = negative_slope``.
     """
-    _require_float_tensor("x", x)
-    _require_number("negative_slope", negative_slope)
+    check_tensor(x, "x", floating=True)
+    check_number(negative_slope, "negative_slope")
     out = x.clamp(min=0).mul_(1.0 - negative_slope).add_(x, alpha=negative_slope)
     return out, (x, negative_slope)
 
@@ -136,8 +119,8 @@ def elu_forward(x: torch.Tensor, alpha: float = 1.0):
     Without a branch: ``elu(x) = max(x, 0) + neg`` with ``neg = alpha · expm1(min(x, 0))``, which is 0
     for ``x > 0`` (and cannot overflow). The cache is ``(x, neg, alpha)``.
     """
-    _require_float_tensor("x", x)
-    _require_number("alpha", alpha)
+    check_tensor(x, "x", floating=True)
+    check_number(alpha, "alpha")
     neg = x.clamp(max=0).expm1_().mul_(alpha)  # alpha (exp(min(x, 0)) - 1)
     out = x.clamp(min=0).add_(neg)
     return out, (x, neg, alpha)
@@ -169,9 +152,8 @@ def prelu_forward(x: torch.Tensor, alpha: torch.Tensor):
     every unit, or ``(C,)`` one slope per channel (dim 1 of ``x``), as ``torch.nn.PReLU``.
     Returns ``out`` shaped like ``x`` and the cache ``(x, alpha)``.
     """
-    _require_float_tensor("x", x)
-    _require_float_tensor("alpha", alpha)
-    _require_like("alpha", alpha, x)
+    check_tensor(x, "x", floating=True)
+    check_tensor(alpha, "alpha", floating=True, like=x)
     if alpha.dim() != 1:
         raise ValueError(f"alpha must be 1-D, (1,) or (C,), got shape {tuple(alpha.shape)}")
     if alpha.numel() != 1:
@@ -211,10 +193,9 @@ def maxout_forward(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor):
     Inputs: ``x`` ``(N, D)``, ``w`` ``(k, M, D)``, ``b`` ``(k, M)``. Returns ``out`` ``(N, M)`` and a
     cache holding the one-hot choice of the first maximal piece, ``(N, k, M)``.
     """
-    for name, t in (("x", x), ("w", w), ("b", b)):
-        _require_float_tensor(name, t)
-    _require_like("w", w, x)
-    _require_like("b", b, x)
+    check_tensor(x, "x", floating=True)
+    check_tensor(w, "w", floating=True, like=x)
+    check_tensor(b, "b", floating=True, like=x)
     if x.dim() != 2 or w.dim() != 3 or b.dim() != 2:
         raise ValueError(
             f"expected x (N, D), w (k, M, D), b (k, M); got {tuple(x.shape)}, {tuple(w.shape)}, {tuple(b.shape)}"

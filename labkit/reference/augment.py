@@ -15,10 +15,11 @@ Example
 from __future__ import annotations
 
 import math
-import operator
 
 import torch
 import torch.nn.functional as F
+
+from ._validation import check_images, check_int, check_number, check_one_hot
 
 __all__ = [
     "hflip", "crop", "random_horizontal_flip", "random_crop",
@@ -27,34 +28,6 @@ __all__ = [
 ]
 
 _LUMA = (0.299, 0.587, 0.114)  # ITU-R 601-2 weights of R, G, B
-
-
-# ----------------------------------------------------------------------------- argument checks
-def _check_images(x, name: str = "x", channels: tuple[int, ...] | None = None) -> None:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of images (N, C, H, W), got {type(x).__name__}")
-    if x.dim() != 4:
-        raise ValueError(f"{name} must be a 4-D batch of images (N, C, H, W), got shape {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise TypeError(f"{name} must be a float tensor with values in [0, 1], got dtype {x.dtype}")
-    if channels is not None and x.shape[1] not in channels:
-        raise ValueError(f"{name} must have {' or '.join(map(str, channels))} channels, got C = {x.shape[1]}")
-
-
-def _int(value, name: str, minimum: int | None = None) -> int:
-    if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    value = operator.index(value)
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
-
-
-def _nonneg(value, name: str) -> float:
-    value = float(value)
-    if not value >= 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return value
 
 
 def _draw_device(generator: torch.Generator | None) -> torch.device:
@@ -122,7 +95,7 @@ def hflip(x: torch.Tensor) -> torch.Tensor:
     >>> hflip(torch.tensor([[[[1., 2., 3.]]]]))
     tensor([[[[3., 2., 1.]]]])
     """
-    _check_images(x)
+    check_images(x)
     return torch.flip(x, dims=(-1,))
 
 
@@ -135,10 +108,10 @@ def crop(x: torch.Tensor, top: int, left: int, height: int, width: int) -> torch
     tensor([[[[ 6.,  7.],
               [10., 11.]]]])
     """
-    _check_images(x)
+    check_images(x)
     H, W = x.shape[-2:]
-    top, left = _int(top, "top", 0), _int(left, "left", 0)
-    height, width = _int(height, "height", 1), _int(width, "width", 1)
+    top, left = check_int(top, "top", minimum=0), check_int(left, "left", minimum=0)
+    height, width = check_int(height, "height", minimum=1), check_int(width, "width", minimum=1)
     if top + height > H or left + width > W:
         raise ValueError(f"crop window rows {top}..{top + height - 1}, cols {left}..{left + width - 1} "
                          f"lies outside the {H}x{W} image")
@@ -150,7 +123,7 @@ def random_horizontal_flip(x: torch.Tensor, p: float = 0.5, generator: torch.Gen
 
     >>> out = random_horizontal_flip(torch.rand(4, 3, 8, 8), p=0.5, generator=torch.Generator().manual_seed(0))
     """
-    _check_images(x)
+    check_images(x)
     p = float(p)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"p must be a probability in [0, 1], got {p}")
@@ -166,8 +139,8 @@ def random_crop(x: torch.Tensor, size: int, padding: int = 0, generator: torch.G
     >>> random_crop(torch.rand(4, 3, 32, 32), 32, padding=4, generator=torch.Generator().manual_seed(0)).shape
     torch.Size([4, 3, 32, 32])
     """
-    _check_images(x)
-    size, padding = _int(size, "size", 1), _int(padding, "padding", 0)
+    check_images(x)
+    size, padding = check_int(size, "size", minimum=1), check_int(padding, "padding", minimum=0)
     N = x.shape[0]
     xp = F.pad(x, (padding, padding, padding, padding))  # (N, C, H+2p, W+2p), zeros outside
     Hp, Wp = xp.shape[-2:]
@@ -190,7 +163,7 @@ def rgb_to_grayscale(x: torch.Tensor) -> torch.Tensor:
     >>> rgb_to_grayscale(torch.tensor([1., 0., 0.]).reshape(1, 3, 1, 1)).flatten()
     tensor([0.2990])
     """
-    _check_images(x, channels=(3,))
+    check_images(x, channels=(3,))
     r, g, b = x.unbind(dim=1)
     return (_LUMA[0] * r + _LUMA[1] * g + _LUMA[2] * b).unsqueeze(1)
 
@@ -201,7 +174,7 @@ def adjust_brightness(x: torch.Tensor, f) -> torch.Tensor:
     >>> adjust_brightness(torch.full((1, 3, 1, 1), 0.4), 1.5).flatten()
     tensor([0.6000, 0.6000, 0.6000])
     """
-    _check_images(x)
+    check_images(x)
     f = _factor(f, x, "f")
     return _blend(x, torch.zeros_like(x), f)
 
@@ -214,7 +187,7 @@ def adjust_contrast(x: torch.Tensor, f) -> torch.Tensor:
     >>> adjust_contrast(torch.tensor([0.2, 0.6]).reshape(1, 1, 1, 2), 0.5).flatten()
     tensor([0.3000, 0.5000])
     """
-    _check_images(x, channels=(1, 3))
+    check_images(x, channels=(1, 3))
     f = _factor(f, x, "f")
     grey = rgb_to_grayscale(x) if x.shape[1] == 3 else x
     m = grey.mean(dim=(1, 2, 3), keepdim=True)  # (N, 1, 1, 1)
@@ -227,7 +200,7 @@ def adjust_saturation(x: torch.Tensor, f) -> torch.Tensor:
     >>> adjust_saturation(torch.tensor([1., 0., 0.]).reshape(1, 3, 1, 1), 0.0).flatten()
     tensor([0.2990, 0.2990, 0.2990])
     """
-    _check_images(x, channels=(1, 3))
+    check_images(x, channels=(1, 3))
     f = _factor(f, x, "f")
     return x.clone() if x.shape[1] == 1 else _blend(x, rgb_to_grayscale(x), f)
 
@@ -241,12 +214,12 @@ def color_jitter(x: torch.Tensor, brightness: float = 0, contrast: float = 0, sa
     >>> g = torch.Generator().manual_seed(0)
     >>> out = color_jitter(torch.rand(4, 3, 8, 8), brightness=0.4, saturation=0.4, generator=g)
     """
-    _check_images(x, channels=(1, 3))
+    check_images(x, channels=(1, 3))
     out = x
     for v, name, apply in ((brightness, "brightness", adjust_brightness),
                            (contrast, "contrast", adjust_contrast),
                            (saturation, "saturation", adjust_saturation)):
-        v = _nonneg(v, name)
+        v = check_number(v, name, minimum=0)
         if v > 0:
             f = _uniform(x.shape[0], max(0.0, 1.0 - v), 1.0 + v, generator, x)  # (N,)
             out = apply(out, f)
@@ -263,8 +236,8 @@ def pca_lighting(x: torch.Tensor, eigvals: torch.Tensor, eigvecs: torch.Tensor, 
     >>> lam, vec = torch.linalg.eigh(torch.eye(3) * 0.01)
     >>> out = pca_lighting(torch.rand(4, 3, 8, 8), lam, vec, 0.1, generator=torch.Generator().manual_seed(0))
     """
-    _check_images(x, channels=(3,))
-    alphastd = _nonneg(alphastd, "alphastd")
+    check_images(x, channels=(3,))
+    alphastd = check_number(alphastd, "alphastd", minimum=0)
     eigvals = torch.as_tensor(eigvals, dtype=x.dtype, device=x.device)
     eigvecs = torch.as_tensor(eigvecs, dtype=x.dtype, device=x.device)
     if eigvals.shape != (3,) or eigvecs.shape != (3, 3):
@@ -297,9 +270,7 @@ def affine_matrix(angle: float, translate, scale: float, shear) -> torch.Tensor:
     if len(translate) != 2:
         raise ValueError(f"translate must be a pair (tx, ty), got {translate!r}")
     tx, ty = (float(t) for t in translate)
-    scale = float(scale)
-    if not scale > 0:
-        raise ValueError(f"scale must be > 0, got {scale}")
+    scale = check_number(scale, "scale", minimum=0, strict=True)
 
     def m3(a11, a12, a21, a22, b1=0.0, b2=0.0):
         return torch.tensor([[a11, a12, b1], [a21, a22, b2], [0.0, 0.0, 1.0]], dtype=torch.float64)
@@ -320,7 +291,7 @@ def affine(x: torch.Tensor, angle: float, translate, scale: float, shear) -> tor
 
     >>> out = affine(torch.rand(2, 3, 8, 8), angle=15, translate=(1, -2), scale=1.1, shear=(5, 0))
     """
-    _check_images(x)
+    check_images(x)
     M = affine_matrix(angle, translate, scale, shear)
     if torch.equal(M, torch.eye(3, dtype=torch.float64)):
         return x.clone()  # exact identity (the grid's rounding would perturb the last bit)
@@ -345,8 +316,8 @@ def cutout(x: torch.Tensor, size: int, generator: torch.Generator | None = None)
 
     >>> out = cutout(torch.rand(4, 3, 32, 32), 8, generator=torch.Generator().manual_seed(0))
     """
-    _check_images(x)
-    size = _int(size, "size", 0)
+    check_images(x)
+    size = check_int(size, "size", minimum=0)
     N, _, H, W = x.shape
     y0 = (_randint(H, N, generator, x.device) - size // 2)[:, None]  # (N, 1) first zeroed row
     x0 = (_randint(W, N, generator, x.device) - size // 2)[:, None]
@@ -355,19 +326,6 @@ def cutout(x: torch.Tensor, size: int, generator: torch.Generator | None = None)
     in_cols = (c >= x0) & (c < x0 + size)  # (N, W)
     mask = in_rows[:, :, None] & in_cols[:, None, :]  # (N, H, W)
     return x.masked_fill(mask[:, None], 0)
-
-
-def _check_mix_args(x, y, alpha):
-    _check_images(x)
-    if not isinstance(y, torch.Tensor):
-        raise TypeError(f"y must be a torch.Tensor of one-hot labels (N, K), got {type(y).__name__}")
-    if y.dim() != 2 or y.shape[0] != x.shape[0]:
-        raise ValueError(f"y must be one-hot labels of shape (N, K) with N = {x.shape[0]}, got {tuple(y.shape)} "
-                         "(class indices can be converted with torch.nn.functional.one_hot)")
-    alpha = float(alpha)
-    if not alpha > 0:
-        raise ValueError(f"alpha must be > 0, got {alpha}")
-    return (y if y.is_floating_point() else y.to(x.dtype)), alpha
 
 
 def mixup(x: torch.Tensor, y: torch.Tensor, alpha: float, generator: torch.Generator | None = None):
@@ -379,7 +337,8 @@ def mixup(x: torch.Tensor, y: torch.Tensor, alpha: float, generator: torch.Gener
     >>> y = torch.nn.functional.one_hot(torch.tensor([0, 1, 2, 1]), 3).float()
     >>> x_mix, y_mix, lam = mixup(torch.rand(4, 3, 8, 8), y, 0.2, generator=torch.Generator().manual_seed(0))
     """
-    y, alpha = _check_mix_args(x, y, alpha)
+    check_images(x)
+    y, alpha = check_one_hot(y, x), check_number(alpha, "alpha", minimum=0, strict=True)
     lam = _beta(alpha, generator)
     perm = torch.randperm(x.shape[0], generator=generator, device=_draw_device(generator))
     return (lam * x + (1 - lam) * x[perm.to(x.device)],
@@ -396,7 +355,8 @@ def cutmix(x: torch.Tensor, y: torch.Tensor, alpha: float, generator: torch.Gene
     >>> y = torch.nn.functional.one_hot(torch.tensor([0, 1, 2, 1]), 3).float()
     >>> x_mix, y_mix, lam = cutmix(torch.rand(4, 3, 8, 8), y, 1.0, generator=torch.Generator().manual_seed(0))
     """
-    y, alpha = _check_mix_args(x, y, alpha)
+    check_images(x)
+    y, alpha = check_one_hot(y, x), check_number(alpha, "alpha", minimum=0, strict=True)
     N, _, H, W = x.shape
     lam0 = _beta(alpha, generator)
     perm = torch.randperm(N, generator=generator, device=_draw_device(generator))
@@ -418,7 +378,7 @@ def tta_predict(predict_fn, x: torch.Tensor, transforms) -> torch.Tensor:
 
     >>> probs = tta_predict(lambda z: z.mean(dim=(2, 3)).softmax(1), torch.rand(4, 3, 8, 8), [lambda z: z, hflip])
     """
-    _check_images(x)
+    check_images(x)
     if not callable(predict_fn):
         raise TypeError(f"predict_fn must be callable, got {type(predict_fn).__name__}")
     transforms = list(transforms)

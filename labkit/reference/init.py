@@ -19,6 +19,8 @@ from typing import Sequence
 
 import torch
 
+from ._validation import check_choice, check_float_dtype
+
 __all__ = [
     "compute_fans",
     "calculate_gain",
@@ -84,15 +86,10 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     raise ValueError(f"unsupported nonlinearity {nonlinearity!r}; expected one of: {known}")
 
 
-def _check_dtype(dtype: torch.dtype) -> None:
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
-
-
 def _draw(kind: str, shape, generator, dtype, device) -> torch.Tensor:
     """Standard uniform on [0, 1) or standard normal samples of ``shape``, drawn on the generator's
     device (``device`` when no generator is given) and returned on ``device``."""
-    _check_dtype(dtype)
+    check_float_dtype(dtype)
     target = torch.device(device) if device is not None else torch.device("cpu")
     where = generator.device if generator is not None else target
     fn = torch.rand if kind == "uniform" else torch.randn
@@ -100,8 +97,7 @@ def _draw(kind: str, shape, generator, dtype, device) -> torch.Tensor:
 
 
 def _fan(shape, mode: str) -> int:
-    if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    check_choice(mode, "mode", ("fan_in", "fan_out"))
     fan_in, fan_out = compute_fans(shape)
     return fan_in if mode == "fan_in" else fan_out
 

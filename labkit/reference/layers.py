@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import torch
 
+from ._validation import check_tensor
+
 __all__ = ["affine_forward", "affine_backward"]
-
-
-def _require_tensor(name: str, value) -> None:
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
 
 
 def affine_forward(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor):
@@ -26,7 +23,7 @@ def affine_forward(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor):
     Returns ``out`` ``(N, M)`` and the cache ``(x, w, b)``.
     """
     for name, t in (("x", x), ("w", w), ("b", b)):
-        _require_tensor(name, t)
+        check_tensor(t, name)
     if x.dim() < 1 or w.dim() != 2 or b.dim() != 1:
         raise ValueError(f"expected x (N, ...), w (M, D), b (M,); got {tuple(x.shape)}, {tuple(w.shape)}, {tuple(b.shape)}")
     x2 = x.reshape(x.shape[0], -1)  # (N, D)

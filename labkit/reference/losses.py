@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import torch
 
+from ._validation import check_class_ids, check_same_shape
+
 __all__ = [
     "mse_loss",
     "l1_loss",
@@ -29,21 +31,16 @@ __all__ = [
 ]
 
 
-def _same_shape(pred: torch.Tensor, target: torch.Tensor) -> None:
-    if pred.shape != target.shape:
-        raise ValueError(f"pred and target must have the same shape, got {tuple(pred.shape)} and {tuple(target.shape)}")
-
-
 def mse_loss(pred: torch.Tensor, target: torch.Tensor):
     """``L = mean((pred - target)²)`` over all elements; ``dpred = 2 (pred - target) / numel``."""
-    _same_shape(pred, target)
+    check_same_shape(pred, target, ("pred", "target"))
     diff = pred - target
     return (diff * diff).mean(), 2.0 * diff / diff.numel()
 
 
 def l1_loss(pred: torch.Tensor, target: torch.Tensor):
     """``L = mean(|pred - target|)``; ``dpred = sign(pred - target) / numel`` (sign(0) = 0)."""
-    _same_shape(pred, target)
+    check_same_shape(pred, target, ("pred", "target"))
     diff = pred - target
     return diff.abs().mean(), torch.sign(diff) / diff.numel()
 
@@ -61,20 +58,6 @@ def softmax(scores: torch.Tensor) -> torch.Tensor:
     return e.div_(e.sum(dim=1, keepdim=True))  # normalised in place: e is our own temporary
 
 
-def _class_ids(y: torch.Tensor, n: int, c: int) -> torch.Tensor:
-    """``y`` ``(N,)`` as int64 after checking it: integers in ``[0, C - 1]``."""
-    if y.is_floating_point() or y.is_complex():
-        raise TypeError("class ids y must be an integer tensor (int64); soft labels must be (N, C)")
-    if y.shape[0] != n:
-        raise ValueError(f"y has {y.shape[0]} labels for {n} rows of scores")
-    y = y.long()
-    if y.numel():
-        lo, hi = torch.aminmax(y)  # one pass over the labels
-        if bool((lo < 0) | (hi >= c)):  # a single read back to the host (one sync on a GPU)
-            raise ValueError(f"class ids must lie in [0, {c - 1}], got min {int(lo)} max {int(hi)}")
-    return y
-
-
 def softmax_cross_entropy(scores: torch.Tensor, y: torch.Tensor):
     """Softmax cross-entropy averaged over the batch.
 
@@ -88,7 +71,7 @@ def softmax_cross_entropy(scores: torch.Tensor, y: torch.Tensor):
         raise ValueError(f"scores must be (N, C), got shape {tuple(scores.shape)}")
     n, c = scores.shape
     if y.dim() == 1:
-        y = _class_ids(y, n, c)  # (N,) int64
+        y = check_class_ids(y, n, c)  # (N,) int64
     elif y.shape != scores.shape:
         raise ValueError(f"soft labels y must have the shape of scores {tuple(scores.shape)}, got {tuple(y.shape)}")
     shifted = scores - scores.amax(dim=1, keepdim=True)  # (N, C), ≤ 0: exp cannot overflow
@@ -114,7 +97,7 @@ def binary_cross_entropy_with_logits(s: torch.Tensor, y: torch.Tensor):
     The three terms are summed separately (``Σ s·y`` as a dot product), so only one full-size
     temporary, ``log(1 + exp(-|s|))``, is built for the loss.
     """
-    _same_shape(s, y)
+    check_same_shape(s, y, ("s", "y"))
     y = y.to(s.dtype)
     n = s.numel()
     softplus_tail = s.abs().neg_().exp_().log1p_()  # log(1 + exp(-|s|)), same shape as s

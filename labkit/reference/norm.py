@@ -27,6 +27,8 @@ import math
 
 import torch
 
+from ._validation import check_choice, check_dict, check_like, check_tensor
+
 __all__ = [
     "batchnorm_forward",
     "batchnorm_backward",
@@ -38,26 +40,6 @@ __all__ = [
 ]
 
 
-def _check_inputs(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, ndim: int, layout: str) -> None:
-    for name, t in (("x", x), ("gamma", gamma), ("beta", beta)):
-        if not isinstance(t, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
-        if not t.is_floating_point():
-            raise TypeError(f"{name} must be a floating-point tensor, got dtype {t.dtype}")
-    if x.dim() != ndim:
-        raise ValueError(f"x must be {layout}, got shape {tuple(x.shape)}")
-    features = x.shape[1]
-    for name, t in (("gamma", gamma), ("beta", beta)):
-        if t.shape != (features,):
-            raise ValueError(
-                f"{name} must have shape ({features},) for x of shape {tuple(x.shape)}, got {tuple(t.shape)}"
-            )
-        if t.dtype != x.dtype or t.device != x.device:
-            raise TypeError(
-                f"{name} must have the dtype and device of x ({x.dtype}, {x.device}), got ({t.dtype}, {t.device})"
-            )
-
-
 # ---------------------------------------------------------------------------------------- batchnorm
 def _channel_shape(x: torch.Tensor) -> tuple[int, ...]:
     """``(1, C)`` for ``x`` ``(N, C)``, ``(1, C, 1, 1)`` for ``(N, C, H, W)``: per-channel values that broadcast."""
@@ -67,9 +49,10 @@ def _channel_shape(x: torch.Tensor) -> tuple[int, ...]:
 def _batchnorm(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, bn_param: dict):
     """Shared by the fully connected and spatial forwards: statistics per channel (dim 1) over every
     other dim, kept as ``(1, C, 1, ...)`` so that they broadcast against ``x`` without copies."""
-    if not isinstance(bn_param, dict):
-        raise TypeError(f"bn_param must be a dict, got {type(bn_param).__name__}")
-    mode = bn_param.get("mode", "train")
+    for name, t in (("gamma", gamma), ("beta", beta)):
+        check_tensor(t, name, floating=True, shape=x.shape[1:2], like=x)
+    check_dict(bn_param, "bn_param")
+    mode = check_choice(bn_param.get("mode", "train"), "bn_param['mode']", ("train", "eval"))
     eps = bn_param.get("eps", 1e-5)
     momentum = bn_param.get("momentum", 0.1)
     c = x.shape[1]
@@ -84,8 +67,7 @@ def _batchnorm(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, bn_para
     for name, t in (("running_mean", running_mean), ("running_var", running_var)):
         if not isinstance(t, torch.Tensor) or t.shape != (c,):
             raise ValueError(f"bn_param[{name!r}] must be a tensor of shape ({c},)")
-        if t.dtype != x.dtype or t.device != x.device:
-            raise TypeError(f"bn_param[{name!r}] must have the dtype and device of x ({x.dtype}, {x.device})")
+        check_like(t, f"bn_param[{name!r}]", x)
     shape = _channel_shape(x)
     gamma, beta = gamma.reshape(shape), beta.reshape(shape)  # (C,) -> (1, C, 1, ...)
 
@@ -106,15 +88,13 @@ def _batchnorm(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, bn_para
         bn_param["running_mean"] = (1 - momentum) * running_mean + momentum * mu.reshape(c)
         bn_param["running_var"] = (1 - momentum) * running_var + momentum * unbiased
         cache = {"mode": "train", "dims": dims, "m": m, "std": std, "inv": inv, "xhat": xhat, "gamma": gamma}
-    elif mode == "eval":
+    else:  # eval
         inv = (1.0 / torch.sqrt(running_var + eps)).reshape(shape)
         xhat = (x - running_mean.reshape(shape)) * inv
         out = torch.addcmul(beta, gamma, xhat)  # gamma * xhat + beta
         bn_param["running_mean"] = running_mean
         bn_param["running_var"] = running_var
         cache = {"mode": "eval", "dims": dims, "inv": inv, "xhat": xhat, "gamma": gamma}
-    else:
-        raise ValueError(f"bn_param['mode'] must be 'train' or 'eval', got {mode!r}")
     return out, cache
 
 
@@ -128,7 +108,7 @@ def batchnorm_forward(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, 
     ``gamma``, ``beta``: ``(D,)``. Returns ``out`` ``(N, D)`` and the cache of the staged graph
     (per-feature values in it are ``(1, D)``).
     """
-    _check_inputs(x, gamma, beta, 2, "(N, D)")
+    check_tensor(x, "x", floating=True, ndim=2, layout="(N, D)")
     return _batchnorm(x, gamma, beta, bn_param)
 
 
@@ -188,7 +168,7 @@ def spatial_batchnorm_forward(x: torch.Tensor, gamma: torch.Tensor, beta: torch.
     ``N·H·W`` values (unbiased running variance with ``N·H·W - 1``). ``gamma``, ``beta``: ``(C,)``;
     ``bn_param`` as in ``batchnorm_forward`` with running statistics of shape ``(C,)``.
     Returns ``out`` ``(N, C, H, W)`` and the cache (per-channel values ``(1, C, 1, 1)``)."""
-    _check_inputs(x, gamma, beta, 4, "(N, C, H, W)")
+    check_tensor(x, "x", floating=True, ndim=4, layout="(N, C, H, W)")
     return _batchnorm(x, gamma, beta, bn_param)
 
 
@@ -206,12 +186,10 @@ def layernorm_forward(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, 
     ``out = gamma · x̂ + beta`` with ``gamma``, ``beta`` ``(D,)``; ``ln_param`` key ``eps`` (1e-5).
     Same in train and eval mode: no running statistics.
     """
-    _check_inputs(x, gamma, beta, 2, "(N, D)")
-    if ln_param is None:
-        ln_param = {}
-    if not isinstance(ln_param, dict):
-        raise TypeError(f"ln_param must be a dict, got {type(ln_param).__name__}")
-    eps = ln_param.get("eps", 1e-5)
+    check_tensor(x, "x", floating=True, ndim=2, layout="(N, D)")
+    for name, t in (("gamma", gamma), ("beta", beta)):
+        check_tensor(t, name, floating=True, shape=x.shape[1:], like=x)
+    eps = check_dict({} if ln_param is None else ln_param, "ln_param").get("eps", 1e-5)
     d = x.shape[1]
     mu = x.mean(dim=1, keepdim=True)  # (N, 1)
     xc = x - mu  # (N, D), the only full-size temporary: it becomes x̂ below

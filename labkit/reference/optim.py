@@ -44,6 +44,8 @@ from typing import Callable, Sequence
 
 import torch
 
+from ._validation import check_dict, check_int, check_number, check_same_shape, check_tensor, check_tensor_list
+
 __all__ = [
     "sgd",
     "sgd_momentum",
@@ -63,26 +65,23 @@ Rule = Callable[[torch.Tensor, torch.Tensor, "dict | None"], "tuple[torch.Tensor
 
 
 # ----------------------------------------------------------------------------- helpers
-def _start(name: str, w, dw, config, **defaults) -> dict:
+_NON_NEGATIVE = {key: f"config[{key!r}]" for key in ("learning_rate", "weight_decay", "eps", "momentum")}
+
+
+def _start(w, dw, config, **defaults) -> dict:
     """Check the arguments, create ``config`` if needed and fill in the defaults."""
-    if not isinstance(w, torch.Tensor) or not isinstance(dw, torch.Tensor):
-        raise TypeError(f"{name}: w and dw must be torch.Tensors, got {type(w).__name__} and {type(dw).__name__}")
-    if w.shape != dw.shape:
-        raise ValueError(f"{name}: dw must have the shape of w {tuple(w.shape)}, got {tuple(dw.shape)}")
-    if not w.is_floating_point():
-        raise TypeError(f"{name}: w must be a floating-point tensor, got {w.dtype}")
-    if config is None:
-        config = {}
-    if not isinstance(config, dict):
-        raise TypeError(f"{name}: config must be a dict or None, got {type(config).__name__}")
+    check_tensor(w, "w", floating=True)
+    check_tensor(dw, "dw")
+    check_same_shape(w, dw, ("w", "dw"))
+    config = check_dict({} if config is None else config, "config")
     for key, value in defaults.items():
         config.setdefault(key, value)
-    for key in ("learning_rate", "weight_decay", "eps", "momentum"):
-        if key in config and config[key] < 0:
-            raise ValueError(f"{name}: config[{key!r}] must be >= 0, got {config[key]}")
+    for key, label in _NON_NEGATIVE.items():
+        if key in config:
+            check_number(config[key], label, minimum=0)
     for key in ("beta1", "beta2", "decay_rate"):
         if key in config and not 0.0 <= config[key] < 1.0:
-            raise ValueError(f"{name}: config[{key!r}] must be in [0, 1), got {config[key]}")
+            raise ValueError(f"config[{key!r}] must be in [0, 1), got {config[key]}")
     return config
 
 
@@ -101,7 +100,7 @@ def _state(config: dict, key: str, w: torch.Tensor) -> torch.Tensor:
 # ----------------------------------------------------------------------------- SGD family
 def sgd(w: torch.Tensor, dw: torch.Tensor, config: dict | None = None):
     """Vanilla SGD: ``w <- w - lr * g`` with ``g = dw + weight_decay * w``."""
-    config = _start("sgd", w, dw, config, learning_rate=1e-2, weight_decay=0.0)
+    config = _start(w, dw, config, learning_rate=1e-2, weight_decay=0.0)
     g = _l2_gradient(w, dw, config["weight_decay"])
     next_w = w.add(g, alpha=-config["learning_rate"])
     return next_w, config
@@ -113,7 +112,7 @@ def sgd_momentum(w: torch.Tensor, dw: torch.Tensor, config: dict | None = None):
         v <- mu * v + g
         w <- w - lr * v
     """
-    config = _start("sgd_momentum", w, dw, config, learning_rate=1e-2, momentum=0.9, weight_decay=0.0)
+    config = _start(w, dw, config, learning_rate=1e-2, momentum=0.9, weight_decay=0.0)
     g = _l2_gradient(w, dw, config["weight_decay"])
     v = _state(config, "velocity", w)
     v.mul_(config["momentum"]).add_(g)
@@ -127,7 +126,7 @@ def sgd_nesterov(w: torch.Tensor, dw: torch.Tensor, config: dict | None = None):
         v <- mu * v + g
         w <- w - lr * (g + mu * v)
     """
-    config = _start("sgd_nesterov", w, dw, config, learning_rate=1e-2, momentum=0.9, weight_decay=0.0)
+    config = _start(w, dw, config, learning_rate=1e-2, momentum=0.9, weight_decay=0.0)
     g = _l2_gradient(w, dw, config["weight_decay"])
     v = _state(config, "velocity", w)
     v.mul_(config["momentum"]).add_(g)
@@ -143,7 +142,7 @@ def adagrad(w: torch.Tensor, dw: torch.Tensor, config: dict | None = None):
         cache <- cache + g**2
         w     <- w - lr * g / (sqrt(cache) + eps)
     """
-    config = _start("adagrad", w, dw, config, learning_rate=1e-2, eps=1e-10, weight_decay=0.0)
+    config = _start(w, dw, config, learning_rate=1e-2, eps=1e-10, weight_decay=0.0)
     g = _l2_gradient(w, dw, config["weight_decay"])
     cache = _state(config, "cache", w)
     cache.addcmul_(g, g)
@@ -158,7 +157,7 @@ def rmsprop(w: torch.Tensor, dw: torch.Tensor, config: dict | None = None):
         cache <- decay_rate * cache + (1 - decay_rate) * g**2
         w     <- w - lr * g / (sqrt(cache) + eps)
     """
-    config = _start("rmsprop", w, dw, config, learning_rate=1e-2, decay_rate=0.99, eps=1e-8, weight_decay=0.0)
+    config = _start(w, dw, config, learning_rate=1e-2, decay_rate=0.99, eps=1e-8, weight_decay=0.0)
     g = _l2_gradient(w, dw, config["weight_decay"])
     rho = config["decay_rate"]
     cache = _state(config, "cache", w)
@@ -191,13 +190,13 @@ def _adam_step(w, dw, config, decoupled: bool):
 
 def adam(w: torch.Tensor, dw: torch.Tensor, config: dict | None = None):
     """Adam with bias correction; ``weight_decay`` is L2 (added to the gradient). State: m, v, t."""
-    config = _start("adam", w, dw, config, learning_rate=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0)
+    config = _start(w, dw, config, learning_rate=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0)
     return _adam_step(w, dw, config, decoupled=False)
 
 
 def adamw(w: torch.Tensor, dw: torch.Tensor, config: dict | None = None):
     """AdamW: Adam on ``dw`` alone, with decoupled decay ``w <- (1 - lr * weight_decay) w`` first."""
-    config = _start("adamw", w, dw, config, learning_rate=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2)
+    config = _start(w, dw, config, learning_rate=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2)
     return _adam_step(w, dw, config, decoupled=True)
 
 
@@ -210,9 +209,8 @@ def nadam(w: torch.Tensor, dw: torch.Tensor, config: dict | None = None):
 
         w <- w - lr [ (1 - mu_t) / (1 - prod_t) g + mu_{t+1} / (1 - prod_t mu_{t+1}) m ] / (sqrt(v_hat) + eps)
     """
-    config = _start(
-        "nadam", w, dw, config, learning_rate=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3, weight_decay=0.0
-    )
+    config = _start(w, dw, config, learning_rate=2e-3, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3,
+                    weight_decay=0.0)
     lr, b1, b2, psi = config["learning_rate"], config["beta1"], config["beta2"], config["momentum_decay"]
     g = _l2_gradient(w, dw, config["weight_decay"])
     m, v = _state(config, "m", w), _state(config, "v", w)
@@ -237,7 +235,7 @@ def radam(w: torch.Tensor, dw: torch.Tensor, config: dict | None = None):
         rho_t >  5:  w <- w - lr * r_t * m_hat * sqrt(1 - beta2**t) / (sqrt(v) + eps),
                      r_t = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))
     """
-    config = _start("radam", w, dw, config, learning_rate=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0)
+    config = _start(w, dw, config, learning_rate=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0)
     lr, b1, b2 = config["learning_rate"], config["beta1"], config["beta2"]
     g = _l2_gradient(w, dw, config["weight_decay"])
     m, v = _state(config, "m", w), _state(config, "v", w)
@@ -265,8 +263,7 @@ def lookahead(rule: Rule, k: int = 5, alpha: float = 0.5) -> Rule:
     """
     if not callable(rule):
         raise TypeError(f"lookahead: rule must be an update rule, got {type(rule).__name__}")
-    if not (isinstance(k, int) and k >= 1):
-        raise ValueError(f"lookahead: k must be an integer >= 1, got {k!r}")
+    k = check_int(k, "lookahead: k", minimum=1)
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"lookahead: alpha must be in [0, 1], got {alpha}")
 
@@ -286,16 +283,6 @@ def lookahead(rule: Rule, k: int = 5, alpha: float = 0.5) -> Rule:
 
 
 # ----------------------------------------------------------------------------- clipping
-def _check_grads(name: str, grads) -> list[torch.Tensor]:
-    if isinstance(grads, torch.Tensor):
-        grads = [grads]
-    grads = list(grads)
-    for i, g in enumerate(grads):
-        if not isinstance(g, torch.Tensor):
-            raise TypeError(f"{name}: grads[{i}] must be a torch.Tensor, got {type(g).__name__}")
-    return grads
-
-
 def clip_grad_norm(grads: Sequence[torch.Tensor], max_norm: float):
     """Rescale a list of gradients so that their global L2 norm is at most ``max_norm``.
 
@@ -305,9 +292,8 @@ def clip_grad_norm(grads: Sequence[torch.Tensor], max_norm: float):
     Returns ``(clipped, total_norm)``: a list of new tensors and the norm *before* clipping as a
     0-dim tensor (on the first gradient's device and dtype). The inputs are unchanged.
     """
-    grads = _check_grads("clip_grad_norm", grads)
-    if max_norm < 0:
-        raise ValueError(f"clip_grad_norm: max_norm must be >= 0, got {max_norm}")
+    grads = check_tensor_list(grads, "grads")
+    max_norm = check_number(max_norm, "clip_grad_norm: max_norm", minimum=0)
     if not grads:
         return [], torch.tensor(0.0)
     first = grads[0]
@@ -320,7 +306,6 @@ def clip_grad_norm(grads: Sequence[torch.Tensor], max_norm: float):
 
 def clip_grad_value(grads: Sequence[torch.Tensor], clip_value: float) -> list[torch.Tensor]:
     """Clamp every gradient entry to ``[-clip_value, clip_value]``; returns a list of new tensors."""
-    grads = _check_grads("clip_grad_value", grads)
-    if clip_value < 0:
-        raise ValueError(f"clip_grad_value: clip_value must be >= 0, got {clip_value}")
+    grads = check_tensor_list(grads, "grads")
+    clip_value = check_number(clip_value, "clip_grad_value: clip_value", minimum=0)
     return [g.clamp(-clip_value, clip_value) for g in grads]

@@ -20,6 +20,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import torch
 
+from ._validation import check_binary_labels, check_same_length, check_same_shape, check_search_space, check_tensor_list
+
 __all__ = [
     "expected_initial_loss",
     "update_to_weight_ratio",
@@ -50,14 +52,6 @@ def expected_initial_loss(num_classes: int, loss: str = "softmax", margin: float
     raise ValueError(f"loss must be 'softmax' or 'hinge', got {loss!r}")
 
 
-def _as_list(x, name: str) -> list[torch.Tensor]:
-    items = [x] if isinstance(x, torch.Tensor) else list(x)
-    for i, item in enumerate(items):
-        if not isinstance(item, torch.Tensor):
-            raise TypeError(f"{name}[{i}] must be a torch.Tensor, got {type(item).__name__}")
-    return items
-
-
 def update_to_weight_ratio(w_before, w_after) -> float:
     """``||w_after - w_before|| / ||w_before||`` (Frobenius norms) as a Python float.
 
@@ -65,13 +59,11 @@ def update_to_weight_ratio(w_before, w_after) -> float:
     the list). A healthy learning rate gives ratios around 1e-3 per step. When ``w_before`` is all
     zeros the ratio is ``inf`` (or 0.0 if nothing moved either).
     """
-    before, after = _as_list(w_before, "w_before"), _as_list(w_after, "w_after")
-    if len(before) != len(after):
-        raise ValueError(f"w_before and w_after must hold as many tensors, got {len(before)} and {len(after)}")
+    before, after = check_tensor_list(w_before, "w_before"), check_tensor_list(w_after, "w_after")
+    check_same_length(before, after, ("w_before", "w_after"))
     delta_sq = before_sq = 0.0
     for b, a in zip(before, after):
-        if b.shape != a.shape:
-            raise ValueError(f"w_before and w_after must have equal shapes, got {tuple(b.shape)} and {tuple(a.shape)}")
+        check_same_shape(b, a, ("w_before", "w_after"))
         delta_sq += float(((a.double() - b.double()) ** 2).sum())
         before_sq += float((b.double() ** 2).sum())
     if before_sq == 0.0:
@@ -110,23 +102,6 @@ def log_uniform(
     return out.to(device=device if device is not None else out.device, dtype=dtype)
 
 
-def _check_space(space: Mapping[str, tuple]) -> None:
-    if not isinstance(space, Mapping) or not space:
-        raise ValueError("space must be a non-empty dict: name -> ('log'|'uniform', lo, hi) or ('choice', [...])")
-    for name, spec in space.items():
-        kind = spec[0] if isinstance(spec, (tuple, list)) and spec else None
-        if kind in ("log", "uniform") and len(spec) == 3:
-            lo, hi = spec[1], spec[2]
-            if lo > hi or (kind == "log" and lo <= 0):
-                raise ValueError(f"space[{name!r}] = {spec!r}: need {'0 < ' if kind == 'log' else ''}lo <= hi")
-        elif kind == "choice" and len(spec) == 2 and len(spec[1]) > 0:
-            continue
-        else:
-            raise ValueError(
-                f"space[{name!r}] = {spec!r}: expected ('log', lo, hi), ('uniform', lo, hi) or ('choice', [options])"
-            )
-
-
 def _sample(space: Mapping[str, tuple], generator: torch.Generator | None) -> dict[str, Any]:
     """One point of the search space (one uniform draw per name, in the dict's order)."""
     params = {}
@@ -159,7 +134,7 @@ def random_search(
         raise TypeError(f"objective must be callable, got {type(objective).__name__}")
     if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
         raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}")
-    _check_space(space)
+    check_search_space(space)
     results = []
     for _ in range(n_trials):
         params = _sample(space, generator)
@@ -193,22 +168,20 @@ def ema_update(
 
     Returns a new list of new tensors (the inputs are unchanged).
     """
-    ema_list, p_list = _as_list(ema_params, "ema_params"), _as_list(params, "params")
-    if len(ema_list) != len(p_list):
-        raise ValueError(f"ema_params and params must hold as many tensors, got {len(ema_list)} and {len(p_list)}")
+    ema_list, p_list = check_tensor_list(ema_params, "ema_params"), check_tensor_list(params, "params")
+    check_same_length(ema_list, p_list, ("ema_params", "params"))
     if not 0.0 <= decay <= 1.0:
         raise ValueError(f"decay must be in [0, 1], got {decay}")
     out = []
-    for e, p in zip(ema_list, p_list):
-        if e.shape != p.shape:
-            raise ValueError(f"ema and parameter shapes differ: {tuple(e.shape)} vs {tuple(p.shape)}")
+    for i, (e, p) in enumerate(zip(ema_list, p_list)):
+        check_same_shape(e, p, (f"ema_params[{i}]", f"params[{i}]"))
         out.append(decay * e + (1.0 - decay) * p)
     return out
 
 
 def ensemble_predict(prob_list: Sequence[torch.Tensor]) -> torch.Tensor:
     """Mean of the models' predicted probabilities: ``(1/M) sum_m P_m``, each ``(N, C)`` -> ``(N, C)``."""
-    probs = _as_list(prob_list, "prob_list")
+    probs = check_tensor_list(prob_list, "prob_list")
     if not probs:
         raise ValueError("prob_list must hold at least one model's probabilities")
     shapes = {tuple(p.shape) for p in probs}
@@ -218,21 +191,11 @@ def ensemble_predict(prob_list: Sequence[torch.Tensor]) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------- binary metrics
-def _binary_labels(y, name: str) -> torch.Tensor:
-    y = torch.as_tensor(y)
-    if y.dim() != 1:
-        raise ValueError(f"{name} must be a 1-D tensor of 0/1 labels, got shape {tuple(y.shape)}")
-    if y.dtype != torch.bool and not bool(((y == 0) | (y == 1)).all()):
-        raise ValueError(f"{name} must contain only 0 and 1 (binary labels)")
-    return y.bool()
-
-
 def precision_recall(y_true, y_pred) -> tuple[float, float]:
     """Binary precision ``TP / (TP + FP)`` and recall ``TP / (TP + FN)`` of the positive class 1,
     as ``sklearn.metrics.precision_score``/``recall_score`` (0.0 where the denominator is 0)."""
-    t, p = _binary_labels(y_true, "y_true"), _binary_labels(y_pred, "y_pred")
-    if t.shape != p.shape:
-        raise ValueError(f"y_true and y_pred must have the same shape, got {tuple(t.shape)} and {tuple(p.shape)}")
+    t, p = check_binary_labels(y_true, "y_true"), check_binary_labels(y_pred, "y_pred")
+    check_same_shape(t, p, ("y_true", "y_pred"))
     tp = int((t & p).sum())
     predicted, actual = int(p.sum()), int(t.sum())
     precision = tp / predicted if predicted else 0.0
@@ -250,10 +213,9 @@ def roc_auc(y_true, scores) -> float:
 
     ``y_true`` ``(n,)`` of 0/1, ``scores`` ``(n,)``; raises ValueError when only one class is present.
     """
-    t = _binary_labels(y_true, "y_true")
+    t = check_binary_labels(y_true, "y_true")
     s = torch.as_tensor(scores).to(t.device, torch.float64)
-    if s.shape != t.shape:
-        raise ValueError(f"scores must have the shape of y_true {tuple(t.shape)}, got {tuple(s.shape)}")
+    check_same_shape(t, s, ("y_true", "scores"))
     n_pos = int(t.sum())
     n_neg = t.numel() - n_pos
     if n_pos == 0 or n_neg == 0:

@@ -19,6 +19,8 @@ import math
 
 import torch
 
+from ._validation import check_choice, check_int, check_number, check_tensor, check_tensor_list
+
 __all__ = [
     "dropout_forward",
     "dropout_backward",
@@ -27,12 +29,6 @@ __all__ = [
     "elastic_net_penalty",
     "EarlyStopping",
 ]
-
-
-def _require_number(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    return float(value)
 
 
 # ------------------------------------------------------------------------------------------ dropout
@@ -45,9 +41,8 @@ def dropout_forward(x: torch.Tensor, p: float, train: bool = True, generator: to
     Returns ``out`` shaped like ``x`` and the cache: the scaled mask ``m / (1 - p)`` (None when
     dropout is off).
     """
-    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-        raise TypeError(f"x must be a floating-point torch.Tensor, got {getattr(x, 'dtype', type(x).__name__)}")
-    p = _require_number("p", p)
+    check_tensor(x, "x", floating=True)
+    p = check_number(p, "p")
     if not 0.0 <= p <= 1.0:  # also rejects NaN
         raise ValueError(f"p (the drop probability) must lie in [0, 1], got {p}")
     if not train or p == 0.0:
@@ -70,44 +65,26 @@ def dropout_backward(dout: torch.Tensor, cache):
 
 
 # ---------------------------------------------------------------------------------------- penalties
-def _as_weight_list(weights) -> list[torch.Tensor]:
-    if isinstance(weights, torch.Tensor):
-        weights = [weights]
-    if not isinstance(weights, (list, tuple)) or len(weights) == 0:
-        raise TypeError("weights must be a non-empty list of tensors")
-    for i, w in enumerate(weights):
-        if not isinstance(w, torch.Tensor) or not w.is_floating_point():
-            raise TypeError(f"weights[{i}] must be a floating-point torch.Tensor, got {type(w).__name__}")
-    return list(weights)
-
-
-def _require_strength(name: str, value) -> float:
-    value = _require_number(name, value)
-    if not value >= 0.0:
-        raise ValueError(f"{name} (a penalty strength) must be >= 0, got {value}")
-    return value
-
-
 def l2_penalty(weights, lam: float):
     """``loss = lam · Σ_w Σ w²``; ``grads = [2 · lam · w for w in weights]``."""
-    weights = _as_weight_list(weights)
-    lam = _require_strength("lam", lam)
+    weights = check_tensor_list(weights, "weights", floating=True, non_empty=True)
+    lam = check_number(lam, "lam (a penalty strength)", minimum=0)
     loss = lam * sum((w * w).sum() for w in weights)
     return loss, [2.0 * lam * w for w in weights]
 
 
 def l1_penalty(weights, lam: float):
     """``loss = lam · Σ_w Σ |w|``; ``grads = [lam · sign(w)]`` with ``sign(0) = 0``."""
-    weights = _as_weight_list(weights)
-    lam = _require_strength("lam", lam)
+    weights = check_tensor_list(weights, "weights", floating=True, non_empty=True)
+    lam = check_number(lam, "lam (a penalty strength)", minimum=0)
     loss = lam * sum(w.abs().sum() for w in weights)
     return loss, [lam * torch.sign(w) for w in weights]
 
 
 def elastic_net_penalty(weights, l1: float, l2: float):
     """``l1_penalty(weights, l1) + l2_penalty(weights, l2)``, losses and gradients summed."""
-    _require_strength("l1", l1)
-    _require_strength("l2", l2)
+    check_number(l1, "l1 (a penalty strength)", minimum=0)
+    check_number(l2, "l2 (a penalty strength)", minimum=0)
     loss1, grads1 = l1_penalty(weights, l1)
     loss2, grads2 = l2_penalty(weights, l2)
     return loss1 + loss2, [g1 + g2 for g1, g2 in zip(grads1, grads2)]
@@ -126,16 +103,9 @@ class EarlyStopping:
     """
 
     def __init__(self, patience: int = 5, min_delta: float = 0.0, mode: str = "min"):
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise ValueError(f"patience must be a positive int, got {patience!r}")
-        min_delta = _require_number("min_delta", min_delta)
-        if not min_delta >= 0.0:
-            raise ValueError(f"min_delta must be >= 0, got {min_delta}")
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
-        self.patience = patience
-        self.min_delta = min_delta
-        self.mode = mode
+        self.patience = check_int(patience, "patience", minimum=1)
+        self.min_delta = check_number(min_delta, "min_delta", minimum=0)
+        self.mode = check_choice(mode, "mode", ("min", "max"))
         self.best = math.inf if mode == "min" else -math.inf
         self.best_epoch = -1
         self.num_bad_epochs = 0

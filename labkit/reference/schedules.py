@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import bisect
 import math
-import operator
 from typing import Callable, Sequence
+
+from ._validation import check_choice, check_int, check_number
 
 __all__ = [
     "step_decay",
@@ -39,68 +40,39 @@ __all__ = [
 Schedule = Callable[[int], float]
 
 
-# ----------------------------------------------------------------------------- argument checks
-def _step(t, name: str = "t") -> int:
-    """``t`` as a non-negative Python int (numpy integers accepted), else a clear error."""
-    if isinstance(t, bool):
-        raise TypeError(f"{name} must be an integer step, got a bool")
-    try:
-        t = operator.index(t)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer step, got {type(t).__name__} {t!r}") from None
-    if t < 0:
-        raise ValueError(f"{name} must be >= 0 (t = 0 is the first step), got {t}")
-    return t
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) and not hasattr(value, "__index__"):
-        raise TypeError(f"{name} must be a positive integer, got {type(value).__name__} {value!r}")
-    value = operator.index(value)
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value}")
-    return value
-
-
-def _non_negative(value, name: str) -> float:
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return float(value)
-
-
 # ----------------------------------------------------------------------------- decays
 def step_decay(t: int, lr0: float, step_size: int, gamma: float = 0.1) -> float:
     """``lr0 * gamma ** floor(t / step_size)`` (as ``StepLR``)."""
-    t, step_size = _step(t), _positive_int(step_size, "step_size")
+    t, step_size = check_int(t, "t", minimum=0), check_int(step_size, "step_size", minimum=1)
     return lr0 * gamma ** (t // step_size)
 
 
 def multistep_decay(t: int, lr0: float, milestones: Sequence[int], gamma: float = 0.1) -> float:
     """``lr0 * gamma ** (number of milestones <= t)`` (as ``MultiStepLR``; a repeated milestone
     counts once per occurrence)."""
-    t = _step(t)
-    marks = sorted(_step(m, "milestones entry") for m in milestones)
+    t = check_int(t, "t", minimum=0)
+    marks = sorted(check_int(m, "milestones entry", minimum=0) for m in milestones)
     return lr0 * gamma ** bisect.bisect_right(marks, t)
 
 
 def exponential_decay(t: int, lr0: float, gamma: float) -> float:
     """``lr0 * gamma ** t`` (as ``ExponentialLR``)."""
-    return lr0 * gamma ** _step(t)
+    return lr0 * gamma ** check_int(t, "t", minimum=0)
 
 
 def inverse_time_decay(t: int, lr0: float, k: float) -> float:
     """``lr0 / (1 + k t)``."""
-    return lr0 / (1.0 + _non_negative(k, "k") * _step(t))
+    return lr0 / (1.0 + check_number(k, "k", minimum=0) * check_int(t, "t", minimum=0))
 
 
 def inverse_sqrt_decay(t: int, lr0: float) -> float:
     """``lr0 / sqrt(t + 1)``."""
-    return lr0 / math.sqrt(_step(t) + 1)
+    return lr0 / math.sqrt(check_int(t, "t", minimum=0) + 1)
 
 
 def linear_decay(t: int, lr0: float, total_steps: int) -> float:
     """``lr0 * max(0, 1 - t / total_steps)``: reaches 0 at ``t = total_steps`` and stays there."""
-    t, total_steps = _step(t), _positive_int(total_steps, "total_steps")
+    t, total_steps = check_int(t, "t", minimum=0), check_int(total_steps, "total_steps", minimum=1)
     return lr0 * max(0.0, 1.0 - t / total_steps)
 
 
@@ -113,7 +85,7 @@ def cosine_annealing(t: int, lr0: float, total_steps: int, lr_min: float = 0.0) 
     past ``total_steps`` the rate climbs back to ``lr0`` at ``2 total_steps`` (a cosine of period
     ``2 total_steps``). Stop there, or use ``cosine_warm_restarts`` for deliberate restarts.
     """
-    t, total_steps = _step(t), _positive_int(total_steps, "total_steps")
+    t, total_steps = check_int(t, "t", minimum=0), check_int(total_steps, "total_steps", minimum=1)
     return lr_min + (lr0 - lr_min) * (1.0 + math.cos(math.pi * t / total_steps)) / 2.0
 
 
@@ -124,8 +96,8 @@ def cosine_warm_restarts(t: int, lr0: float, T_0: int, T_mult: int = 1, lr_min: 
     With ``T_cur`` the steps since the last restart and ``T_i`` the current cycle's length:
     ``lr_min + (lr0 - lr_min) * (1 + cos(pi T_cur / T_i)) / 2``.
     """
-    t, T_0 = _step(t), _positive_int(T_0, "T_0")
-    T_mult = _positive_int(T_mult, "T_mult")
+    t, T_0 = check_int(t, "t", minimum=0), check_int(T_0, "T_0", minimum=1)
+    T_mult = check_int(T_mult, "T_mult", minimum=1)
     T_cur, T_i = t, T_0
     while T_cur >= T_i:  # walk over whole cycles: O(log t) iterations when T_mult > 1
         if T_mult == 1:
@@ -147,10 +119,10 @@ def with_linear_warmup(schedule: Schedule, warmup_steps: int) -> Schedule:
     """
     if not callable(schedule):
         raise TypeError(f"schedule must be a function of the step t, got {type(schedule).__name__}")
-    warmup_steps = _step(warmup_steps, "warmup_steps")
+    warmup_steps = check_int(warmup_steps, "warmup_steps", minimum=0)
 
     def warmed_up(t: int) -> float:
-        t = _step(t)
+        t = check_int(t, "t", minimum=0)
         if t < warmup_steps:
             return schedule(0) * t / warmup_steps
         return schedule(t - warmup_steps)
@@ -163,7 +135,7 @@ def triangular_cyclic(t: int, lr_min: float, lr_max: float, step_size: int) -> f
     """Triangular cyclical rate (as ``CyclicLR(base_lr=lr_min, max_lr=lr_max, step_size_up=step_size,
     mode="triangular")``): up from ``lr_min`` to ``lr_max`` in ``step_size`` steps, down again in
     ``step_size`` steps, and repeat (period ``2 step_size``)."""
-    t, step_size = _step(t), _positive_int(step_size, "step_size")
+    t, step_size = check_int(t, "t", minimum=0), check_int(step_size, "step_size", minimum=1)
     pos = t % (2 * step_size)  # position inside the current cycle
     height = pos / step_size if pos <= step_size else (2 * step_size - pos) / step_size
     return lr_min + (lr_max - lr_min) * height
@@ -182,7 +154,7 @@ def one_cycle(
 
     Defined for ``0 <= t <= total_steps`` (torch allows one step past the last one too).
     """
-    t, total_steps = _step(t), _positive_int(total_steps, "total_steps")
+    t, total_steps = check_int(t, "t", minimum=0), check_int(total_steps, "total_steps", minimum=1)
     if not 0.0 <= pct_start <= 1.0:
         raise ValueError(f"pct_start must be in [0, 1], got {pct_start}")
     if t > total_steps:
@@ -227,14 +199,13 @@ class ReduceLROnPlateau:
         min_lr: float = 0.0,
         eps: float = 1e-8,
     ) -> None:
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        check_choice(mode, "mode", ("min", "max"))
         if not 0.0 <= factor < 1.0:
             raise ValueError(f"factor must be in [0, 1) (the rate is multiplied by it), got {factor}")
-        self.patience = _step(patience, "patience")
-        self.cooldown = _step(cooldown, "cooldown")
-        self.threshold = _non_negative(threshold, "threshold")
-        self.min_lr = _non_negative(min_lr, "min_lr")
+        self.patience = check_int(patience, "patience", minimum=0)
+        self.cooldown = check_int(cooldown, "cooldown", minimum=0)
+        self.threshold = check_number(threshold, "threshold", minimum=0)
+        self.min_lr = check_number(min_lr, "min_lr", minimum=0)
         self.lr, self.mode, self.factor, self.eps = float(lr0), mode, factor, eps
         self.best = math.inf if mode == "min" else -math.inf
         self.num_bad_epochs = 0

@@ -157,7 +157,7 @@ def test_dropout_rejects_p_outside_zero_one(p):
 def test_dropout_rejects_bad_types():
     with pytest.raises(TypeError, match="p must be a real number"):
         ref.dropout_forward(torch.ones(3), "0.5")
-    with pytest.raises(TypeError, match="x must be a floating-point torch.Tensor"):
+    with pytest.raises(TypeError, match="x must be a floating-point tensor, got dtype torch.int64"):
         ref.dropout_forward(torch.ones(3, dtype=torch.int64), 0.5)
 
 
@@ -221,7 +221,7 @@ def test_penalty_errors_are_clear():
         ref.elastic_net_penalty(w, -0.1, 0.1)
     with pytest.raises(TypeError, match="non-empty list of tensors"):
         ref.l1_penalty([], 0.1)
-    with pytest.raises(TypeError, match=r"weights\[1\] must be a floating-point torch.Tensor"):
+    with pytest.raises(TypeError, match=r"weights\[1\] must be a torch.Tensor, got list"):
         ref.l2_penalty([torch.ones(2), [1.0, 2.0]], 0.1)
 
 
