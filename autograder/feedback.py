@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 from .course import CourseError, course_directory, load_config, run_converter, source_notebooks
+from .offline_math import localise_math
 from .release import graded_cells
 from .status import SubmissionStatus
 
@@ -63,6 +64,7 @@ def generate_feedback(course: Path, assignment: str, log=print) -> list[Path]:
                                             reason=html.escape(reason)))
             if page.is_file():
                 pages.append(page)
+    localise_math(pages, log=log)  # formulas typeset offline: MathJax next to each page, no CDN
     log(f"  {len(pages)} pages in {course / 'feedback'}/<student>/{assignment}/")
     return pages
 
