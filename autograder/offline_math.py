@@ -9,7 +9,7 @@ file alone; a page sent that way still needs the internet for its formulas.
 
 MathJax comes from the ``jupyter-server-mathjax`` package (the Jupyter project's packaging of
 MathJax 2.7, the major version the template's configuration is written for). Only what the TeX
-input and the HTML-CSS output use is copied, about 2.5 MB (no SVG output, no accessibility
+input and the HTML-CSS output use is copied, about 2 MB (no SVG output, no accessibility
 extension, English only); pages written in one run share these files as hard links when the file
 system allows, so a class costs the disk space of one copy, and copying a folder gives plain files.
 """
@@ -35,8 +35,8 @@ PARTS = ["LICENSE", "MathJax.js", "config", "jax/input/TeX", "jax/element/mml", 
          "fonts/HTML-CSS", "extensions/TeX", "extensions/HTML-CSS", "extensions/MathML",
          "extensions/*.js", "localization/en"]
 # any <script src="http(s)://...mathjax..."></script>, e.g. nbgrader's cdnjs MathJax 2.7.7
-_REMOTE_SCRIPT = re.compile(r"""<script\b[^>]*\bsrc=["']((?:https?:)?//[^"']*mathjax[^"']*)["'][^>]*>\s*</script>""",
-                            re.IGNORECASE)
+_REMOTE_SCRIPT = re.compile(
+    r"""<script\b[^>]*\bsrc=["']((?:https?:)?//[^"']*mathjax[^"']*)["'][^>]*>\s*</script>""", re.IGNORECASE)
 
 
 class OfflineMathError(RuntimeError):
