@@ -9,8 +9,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO   ?= build/demo-course
 JOBS   ?= 2
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: venv system demo test test-fast bench lab clean help
+.PHONY: venv system chromium demo test test-fast bench lab clean help
 
 help:
 	@echo "make demo   - run the instructor pipeline on the bundled sample class (into $(DEMO))"
@@ -34,11 +35,23 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 	@echo ">> environment ready"
 
+# The browser tests (tests/browser/) drive Debian's Chromium (Playwright's own browser download is
+# not used). Installed once, quietly, when it is missing and apt-get can (as root); elsewhere those
+# tests are skipped and say which package is missing.
+chromium:
+	@if [ ! -x $(CHROMIUM) ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo ">> installing Debian's chromium for the browser tests (apt-get, once)"; \
+	  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+	      >$(VENV)/chromium-install.log 2>&1; then \
+	    echo ">> could not install chromium (see $(VENV)/chromium-install.log): browser tests will be skipped"; \
+	  fi; \
+	fi
+
 demo: $(STAMP) system
 	@echo ">> running the whole instructor pipeline on the bundled sample class in $(DEMO)"
 	$(VENV)/bin/labgrade demo --course $(DEMO) --fresh
 
-test: $(STAMP) system
+test: $(STAMP) system chromium
 	@echo ">> running the test suite ($(JOBS) workers)"
 	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(JOBS) --dist loadscope tests notebooks --nbval-lax --nbval-current-env
 

@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 from .course import Course, CourseError
+from .offline_math import localise_math
 from .release import graded_cells
 from .status import SubmissionStatus
 
@@ -58,5 +59,6 @@ def generate_feedback(course: Course | Path, assignment: str, log=print) -> list
                                             reason=html.escape(reason)))
             if page.is_file():
                 pages.append(page)
+    localise_math(pages, log=log)  # formulas typeset offline: MathJax next to each page, no CDN
     log(f"  {len(pages)} pages in {course.path('feedback', assignment, '<student>')}/")
     return pages

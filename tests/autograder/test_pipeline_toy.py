@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import sqlite3
 from types import SimpleNamespace
 
@@ -113,6 +114,16 @@ def test_feedback_explains_a_timeout_a_crash_and_an_unreadable_file(toy):
     garbage = _feedback(toy, "garbage")
     assert "could not be\ngraded:" in garbage and "not a readable notebook" in garbage
     assert "no submission" in _feedback(toy, "absent")
+
+
+def test_feedback_pages_load_mathjax_from_their_own_folder_not_a_cdn(toy):
+    for student in ("full_marks", "bug_clip_upper", "timeout"):
+        folder = toy.course / "feedback" / student / TOY
+        page = (folder / f"{TOY}.html").read_text()
+        assert "cdnjs" not in page and not re.search(r"<script[^>]*\bsrc=[\"'](https?:)?//", page)
+        src = re.search(r'<script src="([^"?]+)\?config=', page).group(1)
+        assert src == "_static/mathjax/MathJax.js" and (folder / src).is_file()
+        assert (folder / "_static/mathjax/jax/output/HTML-CSS/fonts/STIX-Web/fontdata.js").is_file()
 
 
 def test_a_hostile_submission_damages_no_grade_and_no_course_file(toy):
