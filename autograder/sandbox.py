@@ -38,7 +38,7 @@ class SandboxUnavailable(RuntimeError):
 
 @dataclass
 class SandboxLimits:
-    memory_bytes: int = 4 * 2**30  # address space of each process
+    memory_bytes: int = 2 * 2**30  # address space of each process (torch and a kernel fit in it)
     cpu_seconds: int = 900
     file_bytes: int = 64 * 2**20  # the largest file it may write
     open_files: int = 256

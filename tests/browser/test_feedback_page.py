@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-from autograder.course import create_course, find_assignments, repo_notebooks_dir
+from autograder.course import Course, find_assignments, repo_notebooks_dir
 from autograder.feedback import generate_feedback
 from autograder.grade import Limits, grade_assignment
 from autograder.offline_math import LOCAL_SCRIPTS
@@ -40,7 +40,7 @@ def feedback_folder(tmp_path_factory, browser):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("JUPYTER_PATH", os.environ.get("JUPYTER_PATH", ""))
         base = tmp_path_factory.mktemp("feedback")
-        course = create_course(base / "course", repo_notebooks_dir(), [ASSIGNMENT])
+        course = Course.create(base / "course", repo_notebooks_dir(), [ASSIGNMENT])
         quiet = lambda *a: None  # noqa: E731
         release(course, ASSIGNMENT, validate=False, log=quiet)
         build_sample_class(course, ASSIGNMENT, [Student("full_marks")], log=quiet)

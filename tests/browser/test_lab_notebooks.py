@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from nbgrader.utils import is_grade, is_solution
 
-from autograder.course import create_course, find_assignments, repo_notebooks_dir
+from autograder.course import Course, find_assignments, repo_notebooks_dir
 from autograder.release import release
 from autograder.sample_class import Student, submission
 
@@ -33,10 +33,10 @@ def course(tmp_path_factory):
     """A temporary course in which every assignment is released (nbgrader generate_assignment)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("JUPYTER_PATH", os.environ.get("JUPYTER_PATH", ""))
-        course = create_course(tmp_path_factory.mktemp("lab") / "course", repo_notebooks_dir(), ASSIGNMENTS)
+        course = Course.create(tmp_path_factory.mktemp("lab") / "course", repo_notebooks_dir(), ASSIGNMENTS)
         for assignment in ASSIGNMENTS:
             release(course, assignment, validate=False, log=lambda *a: None)
-    return course
+    return course.root
 
 
 def student_copy(course, assignment, root):
