@@ -7,8 +7,9 @@ mount, PID, IPC, UTS and network namespaces (``bwrap --unshare-all``), with:
   the home folder, every temporary folder) replaced by empty ones; the Python environment and the
   packages the student may import are bound back read-only;
 - ``workdir`` (a private copy of that one submission) as the only writable folder, also the cwd;
-- limits on memory (address space), CPU seconds, file size and open files (``prlimit``); the output
-  the parent reads is capped by the parent;
+- limits on memory (address space), CPU seconds, file size and open files (``prlimit``), and on
+  processes and threads (a pids cgroup, where one can be made); the output the parent reads is
+  capped by the parent;
 - ``--die-with-parent``: when the process that started it dies or kills it, the PID namespace dies
   with every process the student started.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import os
+import uuid
 import shutil
 import subprocess
 import sys
@@ -42,6 +44,7 @@ class SandboxLimits:
     cpu_seconds: int = 900
     file_bytes: int = 64 * 2**20  # the largest file it may write
     open_files: int = 256
+    processes: int = 256  # processes and threads (a pids cgroup; skipped where none can be made)
 
 
 @functools.lru_cache(maxsize=1)
@@ -67,6 +70,34 @@ def _exposed() -> list[Path]:
     for package in ("labkit", "autograder"):
         paths.add(REPO / package)
     return sorted(p for p in paths if p.exists())
+
+
+PIDS_ROOTS = [Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")]  # cgroup v1, then v2
+
+
+def _pids_cgroup(limit: int) -> Path | None:
+    """A fresh pids cgroup capped at ``limit`` (None where cgroups cannot be made); stale empty ones
+    of earlier sandboxes are removed on the way. RLIMIT_NPROC cannot do this job here: the sandbox's
+    user maps to root outside, which that limit exempts."""
+    for root in PIDS_ROOTS:
+        if not (root / "cgroup.procs").exists() or not os.access(root, os.W_OK):
+            continue
+        controllers = root / "cgroup.controllers"  # cgroup v2: only where the pids controller is on
+        if controllers.exists() and "pids" not in controllers.read_text():
+            continue
+        for stale in root.glob("labgrade-*"):
+            try:
+                stale.rmdir()
+            except OSError:
+                pass
+        try:
+            group = root / f"labgrade-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            group.mkdir()
+            (group / "pids.max").write_text(str(limit))
+            return group
+        except OSError:
+            continue
+    return None
 
 
 def _hidden(extra: list[Path]) -> list[Path]:
@@ -95,4 +126,6 @@ def wrap(argv: list[str], workdir: Path, hide: list[Path] = (), limits: SandboxL
         cmd += ["--setenv", key, value]
     cmd += ["prlimit", f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}", f"--fsize={limits.file_bytes}",
             f"--nofile={limits.open_files}", "--"]
-    return cmd + list(argv)
+    group = _pids_cgroup(limits.processes)
+    enter = ["sh", "-c", f'echo $$ > "{group}/cgroup.procs" && exec "$@"', "sh"] if group else []
+    return enter + cmd + list(argv)

@@ -172,6 +172,16 @@ def test_one_broken_function_costs_its_own_points_only(tmp_path, case):
     assert {k: v for k, v in got.items() if k != "l1_loss"} == {k: v for k, v in FULL.items() if k != "l1_loss"}
 
 
+@pytest.mark.skipif(sandbox._pids_cgroup(8) is None, reason="no pids cgroup can be made here")
+def test_a_fork_bomb_is_contained_and_costs_its_own_points_only(tmp_path):
+    bomb = "import os\ndef l1_loss(pred, target):\n    while True:\n        try:\n            os.fork()\n" \
+           "        except OSError:\n            pass\n"
+    result = score(tmp_path, {"l1_loss": bomb}, cell_timeout=4)
+    got = points(result)
+    assert got["l1_loss"] == 0.0
+    assert {k: v for k, v in got.items() if k != "l1_loss"} == {k: v for k, v in FULL.items() if k != "l1_loss"}
+
+
 def test_a_flood_of_output_is_capped(tmp_path):
     result = score(tmp_path, {"rel_error": "for _ in range(200000):\n    print('x' * 100)\n"})
     assert len(result.student_output) <= 20_000 + 200 and "cut" in result.student_output
