@@ -18,6 +18,7 @@ it unless told ``--no-sandbox`` (then it says so in every status).
 """
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import uuid
@@ -75,10 +76,22 @@ def _exposed() -> list[Path]:
 PIDS_ROOTS = [Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")]  # cgroup v1, then v2
 
 
+_MADE: list[Path] = []  # this process's cgroups, removed (once empty) when it exits
+
+
+@atexit.register
+def _remove_cgroups() -> None:
+    for group in _MADE:
+        try:
+            group.rmdir()
+        except OSError:
+            pass
+
+
 def _pids_cgroup(limit: int) -> Path | None:
-    """A fresh pids cgroup capped at ``limit`` (None where cgroups cannot be made); stale empty ones
-    of earlier sandboxes are removed on the way. RLIMIT_NPROC cannot do this job here: the sandbox's
-    user maps to root outside, which that limit exempts."""
+    """A fresh pids cgroup capped at ``limit`` (None where cgroups cannot be made); empty ones left by
+    grading processes that have ended are removed on the way. RLIMIT_NPROC cannot do this job here:
+    the sandbox's user maps to root outside, which that limit exempts."""
     for root in PIDS_ROOTS:
         if not (root / "cgroup.procs").exists() or not os.access(root, os.W_OK):
             continue
@@ -86,13 +99,16 @@ def _pids_cgroup(limit: int) -> Path | None:
         if controllers.exists() and "pids" not in controllers.read_text():
             continue
         for stale in root.glob("labgrade-*"):
-            try:
-                stale.rmdir()
-            except OSError:
-                pass
+            owner = stale.name.split("-")[1]
+            if owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
+                try:
+                    stale.rmdir()
+                except OSError:
+                    pass
         try:
             group = root / f"labgrade-{os.getpid()}-{uuid.uuid4().hex[:8]}"
             group.mkdir()
+            _MADE.append(group)
             (group / "pids.max").write_text(str(limit))
             return group
         except OSError:
@@ -127,5 +143,5 @@ def wrap(argv: list[str], workdir: Path, hide: list[Path] = (), limits: SandboxL
     cmd += ["prlimit", f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}", f"--fsize={limits.file_bytes}",
             f"--nofile={limits.open_files}", "--"]
     group = _pids_cgroup(limits.processes)
-    enter = ["sh", "-c", f'echo $$ > "{group}/cgroup.procs" && exec "$@"', "sh"] if group else []
+    enter = ["sh", "-c", f'{{ echo $$ > "{group}/cgroup.procs"; }} 2>/dev/null; exec "$@"', "sh"] if group else []
     return enter + cmd + list(argv)
