@@ -147,7 +147,6 @@ class Spec:
     keeps_dtype: bool = True
     forward: str | None = None  # backward: the name of its forward
     grads: tuple[str, ...] = ()  # backward: the forward's argument each gradient belongs to
-    inputs_kept: tuple[int, ...] | None = None  # positions of tensor arguments that must not change (None: all)
 
     def __post_init__(self):
         if self.kind not in KINDS:
