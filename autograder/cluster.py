@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import shutil
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import asdict
 from pathlib import Path, PurePosixPath
+from typing import Iterable
 
 MAX_LOG_CHARS = 2_000_000
 SUPPORT_IGNORE = (".ipynb_checkpoints", "__pycache__")
@@ -140,13 +142,24 @@ def apply_result(job, result: dict) -> None:
     job.seconds, job.log = result["seconds"], result["log"]
 
 
-def run_local(tasks: list[dict], jobs: int):
-    """(task, result, error) for each task, as they finish: ``jobs`` threads of this process."""
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        running = {pool.submit(run_task, task): task for task in tasks}
-        for future in as_completed(running):
-            error = future.exception()
-            yield running[future], (None if error else future.result()), error
+def run_local(tasks: Iterable[dict], jobs: int):
+    """(task, result, error) for each task, as they finish: ``jobs`` threads of this process; the
+    tasks are taken from the iterable one ahead of the free threads."""
+    tasks, jobs = iter(tasks), max(1, jobs)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        running = {}
+
+        def fill() -> None:
+            for task in itertools.islice(tasks, max(0, jobs + 1 - len(running))):
+                running[pool.submit(run_task, task)] = task
+
+        fill()
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                error = future.exception()
+                yield running.pop(future), (None if error else future.result()), error
+            fill()
 
 
 @contextlib.contextmanager
@@ -180,23 +193,33 @@ def _announce(client, what: str, log) -> None:
            " (no dashboard: install bokeh for one)"))
 
 
-def run_dask(tasks: list[dict], client):
-    """(task, result, error) for each task, as they finish: one Dask task per submission. A worker
-    lost mid-task has its task rerun elsewhere by the scheduler; each future completes once."""
+def run_dask(tasks: Iterable[dict], client, ahead: int = 2):
+    """(task, result, error) for each task, as they finish: one Dask task per submission, at most
+    ``ahead`` per worker thread submitted at a time (the main process prepares them as it goes, and
+    holds a bounded number). A worker lost mid-task has its task rerun elsewhere by the scheduler;
+    each future completes once."""
     from distributed import as_completed as dask_completed
 
-    futures = {}
-    for task in tasks:
-        key = f"labgrade-{task['assignment']}-{task['student']}-{task_digest(task)[:16]}"
-        futures[client.submit(run_task, task, key=key, pure=False)] = task
-    for future in dask_completed(list(futures)):
-        task = futures[future]
+    tasks, futures, queue = iter(tasks), {}, dask_completed()
+
+    def fill() -> None:
+        window = ahead * max(1, sum(client.nthreads().values()))
+        for task in itertools.islice(tasks, max(0, window - len(futures))):
+            key = f"labgrade-{task['assignment']}-{task['student']}-{task_digest(task)[:16]}"
+            future = client.submit(run_task, task, key=key, pure=False)
+            futures[future] = task
+            queue.add(future)
+
+    fill()
+    for future in queue:
+        task = futures.pop(future)
         try:
-            yield task, future.result(), None
+            outcome = (task, future.result(), None)
         except Exception as error:  # the task failed, or its workers kept dying (KilledWorker)
-            yield task, None, error
-        finally:
-            future.release()
+            outcome = (task, None, error)
+        future.release()
+        yield outcome
+        fill()
 
 
 def task_digest(task: dict) -> str:

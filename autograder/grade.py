@@ -132,30 +132,35 @@ def _grade(course, assignment, notebooks, students, limits, log, cluster, resume
         log(f"grade: resuming: {len(done)} up to date, {len(students)} to grade (--force: all)")
     bar = Progress(len(students), progress)
     log = bar.log(log)
-    try:
-        jobs = {s: prepare(course, Job(s, assignment, notebooks, course.path("submitted", assignment, s)))
-                for s in students}
-        for job in [j for j in jobs.values() if not j.trusted]:
-            results.append(finish(course, job, limits, log))
-            book.record(job.student, keys[job.student])
-            bar.update()
-        files, hide = source_files(course.path("source", assignment)), [str(course.root)]
-        tasks = [make_task(j, limits, files, hide) for j in jobs.values() if j.trusted]
-        with contextlib.ExitStack() as stack:
-            if cluster is None or not tasks:
-                done = run_local(tasks, limits.jobs)
+    files, hide, jobs = source_files(course.path("source", assignment)), [str(course.root)], {}
+
+    def done(job: Job) -> None:
+        results.append(finish(course, job, limits, log))
+        book.record(job.student, keys[job.student])
+        bar.update()
+
+    def tasks():  # prepared as the runner asks for more: a bounded window ahead of the workers
+        for s in students:
+            job = jobs[s] = prepare(course, Job(s, assignment, notebooks, course.path("submitted", assignment, s)))
+            if job.trusted:
+                yield make_task(job, limits, files, hide)
             else:
-                done = run_dask(tasks, stack.enter_context(dask_client(cluster, log)))
-            for task, result, error in done:
+                done(job)
+
+    try:
+        with contextlib.ExitStack() as stack:
+            if cluster is None or not students:
+                running = run_local(tasks(), limits.jobs)
+            else:
+                running = run_dask(tasks(), stack.enter_context(dask_client(cluster, log)))
+            for task, result, error in running:
                 job = jobs[task["student"]]
                 if error is not None:  # the sandboxes could not even be started, or the task was lost
                     job.returncode = -1
                     log(f"  {job.student}: {type(error).__name__}: {error}")
                 else:
                     apply_result(job, result)
-                results.append(finish(course, job, limits, log))
-                book.record(job.student, keys[job.student])
-                bar.update()
+                done(job)
     finally:
         bar.close()
     return sorted(results, key=lambda s: s.student)

@@ -145,7 +145,8 @@ def test_a_run_killed_midway_resumes_with_only_the_rest(course, reference, clien
     assert 4 <= len(done) < len(STUDENTS)
     stamps = {s: (course / "labgrade" / "status" / TOY / f"{s}.json").stat().st_mtime_ns for s in done}
     left = sorted(set(STUDENTS) - set(done))
-    assert {st.SubmissionStatus.load(Course(course).status_dir, TOY, s).code for s in left} == {st.INTERRUPTED}
+    left_codes = {s: st.SubmissionStatus.load(Course(course).status_dir, TOY, s) for s in left}
+    assert {s and s.code for s in left_codes.values()} <= {st.INTERRUPTED, None}  # in flight, or not begun
 
     log = []
     statuses = grade_assignment(course, TOY, None, LIMITS, log=log.append, cluster=client, resume=True)
