@@ -85,10 +85,26 @@ def _trusted_namespace(source: dict[str, bytes]) -> dict:
     with _namespace_lock:
         if digest not in _namespaces:
             folder = Path(tempfile.mkdtemp(prefix="labgrade-trusted-"))  # private (0700), kept
-            _write_files(source, folder, notebooks=True)
-            notebooks = sorted(p for p in folder.glob("*.ipynb"))
+            _write_files(source, folder, notebooks=False)
+            notebooks = []
+            for rel, data in sorted(source.items()):
+                if "/" not in rel and rel.endswith(".ipynb"):  # only what trusted_namespace reads
+                    notebooks.append(folder / rel)
+                    notebooks[-1].write_text(json.dumps(_setup_cells(json.loads(data))))
             _namespaces[digest] = trusted_namespace(notebooks, folder)
         return _namespaces[digest]
+
+
+def _setup_cells(notebook: dict) -> dict:
+    """The source notebook cut to its setup cells (before the first solution cell): never a test."""
+    cells = []
+    for cell in notebook.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution"):
+            break
+        if not meta.get("grade"):
+            cells.append(cell)
+    return {**notebook, "cells": cells}
 
 
 def run_task(task: dict) -> dict:
