@@ -134,9 +134,10 @@ def _grade(course, assignment, notebooks, students, limits, log, cluster, resume
     log = bar.log(log)
     files, hide, jobs = source_files(course.path("source", assignment)), [str(course.root)], {}
 
-    def done(job: Job) -> None:
+    def done(job: Job, final: bool = True) -> None:
         results.append(finish(course, job, limits, log))
-        book.record(job.student, keys[job.student])
+        if final:  # not a task that failed or was lost: the next run grades that one again
+            book.record(job.student, keys[job.student])
         bar.update()
 
     def tasks():  # prepared as the runner asks for more: a bounded window ahead of the workers
@@ -160,7 +161,7 @@ def _grade(course, assignment, notebooks, students, limits, log, cluster, resume
                     log(f"  {job.student}: {type(error).__name__}: {error}")
                 else:
                     apply_result(job, result)
-                done(job)
+                done(job, final=error is None)
     finally:
         bar.close()
     return sorted(results, key=lambda s: s.student)

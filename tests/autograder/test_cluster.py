@@ -173,3 +173,34 @@ def test_a_run_killed_midway_resumes_with_only_the_rest(course, reference, clien
 def test_the_cli_documents_the_cluster_and_force_options():
     out = subprocess.run([sys.executable, "-m", "autograder.cli", "grade", "--help"], capture_output=True, text=True)
     assert "--cluster ADDRESS" in out.stdout and "local:N" in out.stdout and "--force" in out.stdout
+
+
+def test_tasks_and_results_are_plain_data_and_a_failed_task_is_graded_again(course, monkeypatch):
+    import pickle
+
+    from autograder import cluster
+
+    seen, real = [], cluster.run_task
+
+    def broken(task):
+        raise RuntimeError("the worker could not start the sandboxes")
+
+    def recorded(task):
+        result = real(task)
+        seen.append((task, result))
+        return result
+
+    monkeypatch.setattr(cluster, "run_task", broken)
+    [status] = grade_assignment(course, TOY, ["full_marks"], LIMITS, log=quiet, resume=True)
+    assert status.code == st.FAILED
+    assert "full_marks" not in Ledger(Course(course), TOY).keys
+    monkeypatch.setattr(cluster, "run_task", recorded)
+    log = []
+    [status] = grade_assignment(course, TOY, ["full_marks"], LIMITS, log=log.append, resume=True)
+    assert "grade: resuming: 0 up to date, 1 to grade (--force: all)" in log
+    assert status.code == st.OK and sum(r.points for r in cell_rows(course, TOY) if r.student == "full_marks") == 6
+    [(task, result)] = seen
+    assert not any(isinstance(v, Path) for v in task.values())
+    json.dumps({**task, "source": {k: v.decode() for k, v in task["source"].items()}})
+    json.dumps(result)
+    assert pickle.loads(pickle.dumps(result)) == result
