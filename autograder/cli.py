@@ -5,6 +5,7 @@
     labgrade validate --course C                         validate again, without regenerating
     labgrade build-sample --course C                     the sample classes -> submitted/
     labgrade grade --course C --jobs 2                   autograde every submission
+    labgrade grade --course C --cluster local:4          ... on a Dask cluster (or --cluster HOST:8786)
     labgrade feedback --course C                         HTML feedback per student
     labgrade report --course C                           CSV files and a printed summary
 
@@ -104,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--student", action="append", metavar="ID",
                    help="grade only this student (repeat for several)")
     _limits(p, cell=60, submission=600, jobs=1)
+    p.add_argument("--cluster", metavar="ADDRESS",
+                   help="grade on a Dask distributed cluster, one task per submission: a scheduler "
+                        "address (tcp://host:8786; every worker needs this environment installed and "
+                        "bubblewrap, no shared disk) or local:N for a local cluster of N worker "
+                        "processes (--jobs is then not used)")
+    p.add_argument("--force", action="store_true",
+                   help="grade every submission again (default: only those not graded yet from "
+                        "their current files, source and limits, e.g. after an interrupted run)")
 
     p = sub.add_parser("feedback", help="HTML feedback for every graded student",
                        description="nbgrader generate_feedback without hidden test code, plus a "
@@ -164,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
             elif args.command == "grade":
                 from .grade import grade_assignment
                 grade_assignment(course, assignment, args.student,
-                                 Limits(args.cell_timeout, args.submission_timeout, args.jobs, not args.no_sandbox))
+                                 Limits(args.cell_timeout, args.submission_timeout, args.jobs, not args.no_sandbox),
+                                 cluster=args.cluster, resume=not args.force, progress=True)
             elif args.command == "feedback":
                 from .feedback import generate_feedback
                 generate_feedback(course, assignment)

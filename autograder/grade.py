@@ -20,6 +20,10 @@ each student under ``submitted/<student>/<assignment>/``:
 
 Only this process writes the course gradebook, one submission at a time, so ``jobs > 1`` (several
 workers at once) is safe with nbgrader's sqlite database.
+
+The ``execute`` step runs as ``autograder.cluster.run_task``, a function of plain data: in threads of
+this process (``jobs``) or as one Dask task per submission (``cluster``); ``autograder.ledger`` lets
+a run resume, grading only the submissions whose files, source or limits changed since.
 """
 from __future__ import annotations
 
@@ -30,11 +34,10 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 import warnings
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,11 +50,12 @@ from nbgrader.converters import Autograde
 from nbgrader.utils import find_all_files
 from sqlalchemy.exc import SAWarning
 
-from . import sandbox
+from . import ledger, sandbox
 from . import status as st
+from .cluster import Progress, apply_result, dask_client, make_task, run_dask, run_local, source_files
 from .course import SCORE_STEPS, Course, CourseError
 from .preprocessors import error_output
-from .scorer import NotebookScore, ScoreLimits, TestCell, score_notebook, trusted_namespace
+from .scorer import NotebookScore, ScoreLimits, TestCell, score_notebook
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 JOB_ENV = "LABGRADE_JOB"
@@ -73,7 +77,7 @@ class Job:
     notebooks: list[str]                                   # the assignment's notebook names
     folder: Path                                           # submitted/<student>/<assignment>
     problems: dict[str, st.Outcome] = field(default_factory=dict)  # per notebook, found up front
-    scratch: Path | None = None                            # the sandboxes' folders, when there is work
+    scratch: Path | None = None                            # the sandboxes' folders (in autograder.cluster.run_task)
     trusted: dict = field(default_factory=dict)            # per notebook: sanitised, test cells restored
     tests: dict[str, list[TestCell]] = field(default_factory=dict)
     executed: dict = field(default_factory=dict)           # per notebook: the sandbox's run (untrusted)
@@ -81,11 +85,19 @@ class Job:
     returncode: int | None = None
     wall_clock: bool = False
     seconds: float = 0.0
+    log: str = ""                                          # the sandboxed run's log
 
 
 def grade_assignment(course: Course | Path, assignment: str, students: list[str] | None = None,
-                     limits: Limits | None = None, log=print) -> list[st.SubmissionStatus]:
-    """Grade ``students`` (default: every submission and every registered student)."""
+                     limits: Limits | None = None, log=print, cluster=None, resume: bool = False,
+                     progress: bool = False) -> list[st.SubmissionStatus]:
+    """Grade ``students`` (default: every submission and every registered student).
+
+    ``cluster``: a Dask scheduler address, ``local:N`` or a ``distributed.Client``: each submission
+    is one task there (default: ``limits.jobs`` at a time in this process). ``resume``: only the
+    students not graded yet from their current submission and source (see autograder.ledger).
+    ``progress``: a progress bar with the throughput.
+    """
     course, limits = Course.of(course), limits or Limits()
     if limits.sandbox and sandbox.available():
         raise CourseError(f"the sandbox for student code is unavailable: {sandbox.available()}")
@@ -101,24 +113,57 @@ def grade_assignment(course: Course | Path, assignment: str, students: list[str]
         found = {Path(p).parent.name for p in glob.glob(pattern) if os.path.isdir(p)}
         students = sorted(found | registered)
     log(f"grade: {assignment}: {len(students)} students, {limits.cell_timeout} s per cell, "
-        f"{limits.submission_timeout} s per submission, {limits.jobs} at a time, "
+        f"{limits.submission_timeout} s per submission, "
+        + ("on a Dask cluster, " if cluster is not None else f"{limits.jobs} at a time, ")
         + ("student code in the sandbox" if limits.sandbox else "WITHOUT the sandbox (--no-sandbox)"))
+    return _grade(course, assignment, notebooks, students, limits, log, cluster, resume, progress)
 
-    jobs = [prepare(course, Job(s, assignment, notebooks, course.path("submitted", assignment, s)))
-            for s in students]
-    namespace = trusted_namespace(course.notebooks(assignment), course.path("source", assignment))
+
+def _grade(course, assignment, notebooks, students, limits, log, cluster, resume, progress):
+    """Resume (skip the up-to-date), prepare here, execute (autograder.cluster.run_task: threads
+    here or Dask tasks), then ``finish`` each result here as it comes, and record it in the ledger."""
+    book, source = ledger.Ledger(course, assignment), ledger.source_hash(course, assignment, limits)
+    keys = {s: ledger.submission_key(course, assignment, s, source) for s in students}
     results = []
-    with ThreadPoolExecutor(max_workers=max(1, limits.jobs)) as pool:
-        running = {pool.submit(execute, job, limits, namespace, [course.root]): job
-                   for job in jobs if job.scratch}
-        for job in [j for j in jobs if not j.scratch]:
-            results.append(finish(course, job, limits, log))
-        for future in as_completed(running):
-            job = running[future]
-            if future.exception() is not None:  # the sandboxes could not even be started
-                job.returncode = -1
-                log(f"  {job.student}: {type(future.exception()).__name__}: {future.exception()}")
-            results.append(finish(course, job, limits, log))
+    if resume:
+        done = [s for s in students if book.up_to_date(s, keys[s])]
+        results = [st.SubmissionStatus.load(course.status_dir, assignment, s) for s in done]
+        students = [s for s in students if s not in set(done)]
+        log(f"grade: resuming: {len(done)} up to date, {len(students)} to grade (--force: all)")
+    bar = Progress(len(students), progress)
+    log = bar.log(log)
+    files, hide, jobs = source_files(course.path("source", assignment)), [str(course.root)], {}
+
+    def done(job: Job, final: bool = True) -> None:
+        results.append(finish(course, job, limits, log))
+        if final:  # not a task that failed or was lost: the next run grades that one again
+            book.record(job.student, keys[job.student])
+        bar.update()
+
+    def tasks():  # prepared as the runner asks for more: a bounded window ahead of the workers
+        for s in students:
+            job = jobs[s] = prepare(course, Job(s, assignment, notebooks, course.path("submitted", assignment, s)))
+            if job.trusted:
+                yield make_task(job, limits, files, hide)
+            else:
+                done(job)
+
+    try:
+        with contextlib.ExitStack() as stack:
+            if cluster is None or not students:
+                running = run_local(tasks(), limits.jobs)
+            else:
+                running = run_dask(tasks(), stack.enter_context(dask_client(cluster, log)))
+            for task, result, error in running:
+                job = jobs[task["student"]]
+                if error is not None:  # the sandboxes could not even be started, or the task was lost
+                    job.returncode = -1
+                    log(f"  {job.student}: {type(error).__name__}: {error}")
+                else:
+                    apply_result(job, result)
+                done(job, final=error is None)
+    finally:
+        bar.close()
     return sorted(results, key=lambda s: s.student)
 
 
@@ -148,16 +193,7 @@ def prepare(course: Course, job: Job) -> Job:
                                                     f"({type(err).__name__}: {str(err)[:160]})")
         if problem:
             job.problems[nb] = problem
-    if len(job.problems) == len(job.notebooks):
-        return job
-    job.scratch = Path(tempfile.mkdtemp(prefix=f"labgrade-{job.assignment}-{job.student}-"))
-    source = course.path("source", job.assignment)
-    for part in ("present", "score"):
-        shutil.copytree(source, job.scratch / part, ignore=shutil.ignore_patterns(
-            "*.ipynb", ".ipynb_checkpoints", "__pycache__"))
-        for nb, trusted in job.trusted.items():
-            nbformat.write(_without_tests(trusted), job.scratch / part / f"{nb}.ipynb")
-    return job
+    return job  # the sandboxes' copies: autograder.cluster.run_task, wherever it runs
 
 
 def _sanitise(course: Course, job: Job, nb: str):
@@ -450,12 +486,10 @@ def finish(course: Course, job: Job, limits: Limits, log) -> st.SubmissionStatus
                 for nb in job.notebooks:
                     _zero_grades(gb, job, nb)
     finally:
-        if job.scratch and (job.scratch / "grading.log").is_file():
+        if job.trusted and job.log:
             logs = course.logs_dir / job.assignment
             logs.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(job.scratch / "grading.log", logs / f"{job.student}.log")
-        if job.scratch:
-            shutil.rmtree(job.scratch, ignore_errors=True)
+            (logs / f"{job.student}.log").write_text(job.log)
     status.summarise()
     status.save(course.status_dir)
     with course.gradebook() as gb:
@@ -469,15 +503,15 @@ def _failure(job: Job, limits: Limits) -> st.Outcome | None:
     if job.wall_clock:
         return st.Outcome(st.WALL_CLOCK, f"grading took longer than {limits.submission_timeout} s "
                                          "and was stopped")
-    if job.scratch and job.returncode != 0 and not job.executed:
+    if job.trusted and job.returncode != 0 and not job.executed:
         return st.Outcome(st.FAILED, f"the sandboxed run failed (exit code {job.returncode}"
-                                     f"{_last_error(job.scratch / 'grading.log')})")
+                                     f"{_last_error(job.log)})")
     return None
 
 
-def _last_error(log: Path) -> str:
+def _last_error(log: str) -> str:
     """': <the last exception line of the worker's log>', or '' when there is none."""
-    lines = [line.strip() for line in log.read_text(errors="replace").splitlines()]
+    lines = [line.strip() for line in log.splitlines()]
     errors = [line for line in lines if re.match(r"[\w.]+(Error|Exception|Exit): ", line)
               and not line.startswith("nbgrader.converters.base.NbGraderException")]
     return f": {errors[-1][:160]}" if errors else ""
