@@ -53,7 +53,7 @@ demo: $(STAMP) system
 
 test: $(STAMP) system chromium
 	@echo ">> running the test suite ($(JOBS) workers)"
-	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(JOBS) --dist loadscope tests notebooks --nbval-lax --nbval-current-env
+	LABKIT_STRICT_CLAIMS=1 OMP_NUM_THREADS=1 $(PY) -m pytest -n $(JOBS) --dist loadscope tests notebooks --nbval-lax --nbval-current-env
 
 test-fast: $(STAMP) system
 	OMP_NUM_THREADS=1 $(PY) -m pytest -n $(JOBS) --dist loadscope tests -m "not slow"

@@ -266,6 +266,13 @@ class Remote(wire.Handle):
         changed = [str(c)[:60] for c in (reply.get("changed") or ())][:20]
         return Call(value=value, exception=exception, error=str(reply.get("error") or "")[:2000], changed=changed)
 
+    def __labkit_value__(self):
+        """The value itself (a student's answer to a question), fetched as plain data."""
+        reply = self._process.request({"op": "getattr", "target": self._target})
+        if reply.get("op") != "result":
+            raise RemoteError(str(reply.get("message", "the value could not be read"))[:300])
+        return self._process.decode(reply.get("value"))
+
     def __call__(self, *args, **kwargs):
         """Called directly by trusted code (a schedule, a predict function): the value, or the exception."""
         call = self.__labkit_call__(args, kwargs, names=[], forbidden={}, seen=[], helpers=None)
@@ -364,6 +371,7 @@ def trusted_namespace(source_notebooks: list[Path], support: Path | None = None)
 def score_cell(cell: TestCell, process: StudentProcess | None, problem: str = "",
                namespace: dict | None = None) -> CellScore:
     from labkit import checks
+    from labkit.checks.answers import AnswerResult
     from labkit.checks.core import CheckResult
 
     score = CellScore(cell.grade_id, 0.0, float(cell.max_points))
@@ -381,8 +389,8 @@ def score_cell(cell: TestCell, process: StudentProcess | None, problem: str = ""
             score.error = f"{type(exc).__name__}: {exc}"[:500]
             value = None
     score.report = printed.getvalue()[:REPORT_CAP]
-    if type(value) is CheckResult or type(value) in (int, float):
-        earned = float(value.earned) if type(value) is CheckResult else float(value)
+    if type(value) in (CheckResult, AnswerResult, int, float):
+        earned = float(value.earned) if type(value) in (CheckResult, AnswerResult) else float(value)
         score.points = min(max(earned, 0.0), score.max_points) if earned == earned else 0.0
     elif not score.error:
         score.error = "the test cell produced no check result"

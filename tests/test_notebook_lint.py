@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,15 @@ def test_every_graded_cell_names_its_check_states_its_cases_and_repeats_no_numbe
     assert tests, f"{path.name} has no graded test cell"
     for meta, source in tests:
         name = meta["grade_id"]
+        if name in checks.ANSWERS:  # an answered question: q_x = ... in code_q_x, checked like a function
+            assert re.search(rf"^{name}\s*=", solutions.get(f"code_{name}", ""), re.M), \
+                f"{name}: the solution cell code_{name} should set {name} = ..."
+            calls = _check_calls(source)
+            assert [h for _, h in calls] == [False, True], f"{name}: one visible call, then one hidden call"
+            for call, hidden in calls:
+                assert call.func.attr == name and _keyword(call, "points") == meta["points"], name
+                assert _keyword(call, "cases") == ("hidden" if hidden else "visible"), f"{name}: cases= not stated right"
+            continue
         assert name in checks.REGISTRY, f"test cell {name}: no spec of that name"
         assert hasattr(R, name), f"test cell {name}: no reference labkit.reference.{name}"
         spec = checks.REGISTRY[name]

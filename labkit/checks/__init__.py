@@ -22,11 +22,14 @@ from typing import Callable
 
 from .core import TOL, CheckResult, StudentError, SubCheck  # noqa: F401
 from .runner import run_spec
+from .answers import Answer, AnswerResult, run_answer
 from .spec import Case, Diagnosis, Draw, Probe, Spec  # noqa: F401
 
-__all__ = ["TOL", "CheckResult", "SubCheck", "Spec", "Probe", "Diagnosis", "Case", "REGISTRY", "make_check"]
+__all__ = ["TOL", "CheckResult", "SubCheck", "Spec", "Probe", "Diagnosis", "Case", "REGISTRY", "make_check",
+           "Answer", "AnswerResult", "ANSWERS", "make_answer_check"]
 
 REGISTRY: dict[str, Spec] = {}  # every graded function's spec, by name
+ANSWERS: dict[str, Answer] = {}  # every autograded question ("q_..."), by name
 
 
 def _reference(spec: Spec):
@@ -68,6 +71,26 @@ def make_check(spec: Spec) -> Callable[..., CheckResult]:
     return check
 
 
+def make_answer_check(answer: Answer) -> Callable[..., CheckResult]:
+    """The check of a question: ``check(value, points, cases="visible", seed=None, quiet=False)``."""
+
+    def check(value, *, points: float, cases: str = "visible", seed: int | None = None,
+              quiet: bool = False) -> CheckResult:
+        if isinstance(points, bool) or not isinstance(points, (int, float)) or not points >= 0:
+            raise ValueError(f"points must be a non-negative number, got {points!r}")
+        if cases not in ("visible", "hidden"):
+            raise ValueError(f'cases must be "visible" or "hidden", got {cases!r}')
+        result = run_answer(answer, value, points=points, cases=cases)
+        if not quiet:
+            print(result.report())
+        return result
+
+    check.__name__ = check.__qualname__ = answer.name
+    check.__doc__ = f"Check the answer ``{answer.name}`` ({answer.kind}); see labkit/checks/answers.py."
+    check.answer = answer
+    return check
+
+
 def _discover() -> None:
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name.startswith("specs_"):
@@ -78,6 +101,12 @@ def _discover() -> None:
                 REGISTRY[spec.name] = spec
                 globals()[spec.name] = make_check(spec)
                 __all__.append(spec.name)
+            for answer in getattr(module, "ANSWERS", ()):
+                if answer.name in REGISTRY or answer.name in ANSWERS:
+                    raise RuntimeError(f"two checks are named {answer.name!r}")
+                ANSWERS[answer.name] = answer
+                globals()[answer.name] = make_answer_check(answer)
+                __all__.append(answer.name)
 
 
 _discover()
