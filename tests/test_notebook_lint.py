@@ -71,7 +71,7 @@ def test_every_graded_cell_names_its_check_states_its_cases_and_repeats_no_numbe
             assert call.func.attr == name, f"test cell {name} calls checks.{call.func.attr}"
             assert _keyword(call, "points") == meta["points"], f"{name}: points in the call differ from the cell's"
             assert _keyword(call, "cases") == ("hidden" if hidden else "visible"), f"{name}: cases= not stated right"
-            assert (_keyword(call, "seed") is not None) == hidden, f"{name}: a hidden call (only) passes its seed"
+            assert _keyword(call, "seed") is None, f"{name}: no seed in a test cell (hidden seeds come from the grader)"
 
 
 def test_every_tolerance_of_every_spec_is_a_key_of_the_one_table():

@@ -342,14 +342,26 @@ def test_not_implemented_gives_a_one_line_report(function):
 
 
 def test_a_check_rejects_a_bad_call_with_a_clear_error():
-    with pytest.raises(ValueError, match="hidden cases need the seed"):
-        checks.mse_loss(RAW.mse_loss, points=1, cases="hidden")
+    with pytest.raises(ValueError, match="seed must be an int"):
+        checks.mse_loss(RAW.mse_loss, points=1, cases="hidden", seed="7")
     with pytest.raises(ValueError, match='cases must be "visible" or "hidden"'):
         checks.mse_loss(RAW.mse_loss, points=1, cases="secret", seed=3)
     with pytest.raises(ValueError, match="points must be"):
         checks.mse_loss(RAW.mse_loss, points=-1)
     with pytest.raises(TypeError, match="forward and backward"):
         checks.affine_backward(RAW.affine_backward, points=1)
+
+
+def test_hidden_cases_take_their_seed_from_the_grader_and_a_fixed_one_elsewhere():
+    default = checks.hidden_seed("mse_loss")
+    assert default == checks.hidden_seed("mse_loss") != checks.hidden_seed("l1_loss")
+    token = checks.HIDDEN_SEEDS.set(lambda name: 1234 if name == "mse_loss" else 0)
+    try:
+        assert checks.hidden_seed("mse_loss") == 1234
+        assert checks.mse_loss(RAW.mse_loss, points=1, cases="hidden", quiet=True).seed == 1234
+    finally:
+        checks.HIDDEN_SEEDS.reset(token)
+    assert checks.mse_loss(RAW.mse_loss, points=1, cases="hidden", quiet=True).seed == default
 
 
 def _fresh_interpreter(code: str) -> subprocess.CompletedProcess:
