@@ -13,10 +13,11 @@ import torch
 
 from .runner import AUTOGRAD
 from .core import TOL, StudentError, scaled_error
+from .answers import Answer
 from .spec import Case, Diagnosis, Probe
 from .stateful import ListOutputSpec, Property, RandomSpec, Scenario, SequenceSpec, Setting, binomial_tolerance
 
-__all__ = ["SPECS"]
+__all__ = ["SPECS", "ANSWERS"]
 
 
 # ------------------------------------------------------------------------------------------ dropout
@@ -412,3 +413,17 @@ EARLY = SequenceSpec(
 
 
 SPECS = [DROPOUT_FORWARD, DROPOUT_BACKWARD, L2, L1, ELASTIC, EARLY]
+
+
+ANSWERS = [
+    Answer("q_unscaled_mean_ratio", "number", 0.7, abs_tol=0.02,
+           explain="each entry is kept with probability 1 - p = 0.7 and then passes unchanged, so the expected "
+                   "output is 0.7 x: the mean shrinks by the keep probability, which is what the 1/(1 - p) "
+                   "scale of inverted dropout undoes",
+           wrong=(0.3, 1.0, 1.43, 0.5), right=(0.70, 0.69, 0.71)),
+    Answer("q_vanilla_test_factor", "number", 0.8, abs_tol=1e-6,
+           explain="each input is present with probability 0.8, so by linearity the expected output is "
+                   "0.8 w1 x + 0.8 w2 y: multiply by the keep probability at test time, not by the dropout "
+                   "probability 0.2 (the two agree only at 0.5)",
+           wrong=(0.2, 0.5, 1.25, 0.64), right=(0.8, 0.80)),
+]
