@@ -93,15 +93,18 @@ def _bound_stat(std_of):
     return measure
 
 
-def _ks_stat(std_of, law):
+def _ks_stat(law):
+    """The KS distance of the draws, scaled to unit spread, to the law of unit variance: the shape alone
+    (a wrong spread is the spread statistic's, charged once)."""
     def measure(case, outputs):
-        w, s = _w(outputs), std_of(case)
+        w = _w(outputs)
+        z = w / w.pow(2).mean().sqrt().clamp_min(1e-300)
         if law == "uniform":
-            a = math.sqrt(3.0) * s
+            a = math.sqrt(3.0)
             cdf = lambda x: ((x + a) / (2 * a)).clamp(0.0, 1.0)  # noqa: E731
         else:
-            cdf = lambda x: 0.5 * (1.0 + torch.erf(x / (s * math.sqrt(2.0))))  # noqa: E731
-        return stats.ks_distance(w, cdf), 0.0, stats.ks_limit(w.numel())
+            cdf = lambda x: 0.5 * (1.0 + torch.erf(x / math.sqrt(2.0)))  # noqa: E731
+        return stats.ks_distance(z, cdf), 0.0, stats.ks_limit(w.numel())
     return measure
 
 
@@ -204,19 +207,17 @@ def _statistics(law: str, std_of, family: str) -> list[Statistic]:
     kurt = stats.UNIFORM_KURTOSIS if law == "uniform" else stats.NORMAL_KURTOSIS
     out = [
         Statistic("the spread (root mean square) matches the law, within the sampling error",
-                  _std_stat(std_of, kurt), weight=2.0, hint="the spread of the draws differs from the law's",
+                  _std_stat(std_of, kurt), weight=4.0, hint="the spread of the draws differs from the law's",
                   diagnoses=_std_diagnoses(law, family)),
         Statistic("the draws are centred at 0, within the sampling error", _mean_stat(std_of),
                   hint="the mean of the draws is far from 0",
                   diagnoses=[Diagnosis("the draws are all of one sign: a standard uniform draw lies in [0, 1), "
                                        "not in [-1, 1)", lambda ev: ev.holds(lambda c, g, w: abs(float(g)) > 0))]
                   if law == "uniform" else []),
-        Statistic(f"the draws follow a {law} law (Kolmogorov-Smirnov distance, within the sampling error)",
-                  _ks_stat(std_of, law),
-                  hint=f"the histogram of the draws does not have the shape of a {law} law of the right width",
-                  diagnoses=[Diagnosis("the draws look " + ("normal, not uniform" if law == "uniform" else
-                                                            "uniform, not normal"),
-                                       lambda ev: True)]),
+        Statistic(f"the draws have the shape of a {law} law (Kolmogorov-Smirnov distance at unit spread, within "
+                  "the sampling error)", _ks_stat(law),
+                  hint=f"the histogram of the draws does not have the shape of a {law} law: do they look "
+                       + ("normal, not uniform?" if law == "uniform" else "uniform, not normal?")),
         Statistic("neighbouring entries are independent (correlation within the sampling error)", _independence,
                   hint="neighbouring entries are correlated: are rows or columns repeated (expand, repeat) "
                        "instead of drawn one by one?"),
@@ -271,6 +272,7 @@ def _fan_swapped(c, w):
 
 
 INIT_CALLS_FANS = ("compute_fans",)
+PARAM_ZERO = "param = 0 gave another gain than a ReLU's: is 0 taken for 'no value given' (test `param is None`)?"
 
 SPECS = [
     Spec("compute_fans", "function", _fan_cases, outputs=("fan_in", "fan_out"), returns_int=True, keeps_dtype=False,
@@ -287,7 +289,7 @@ SPECS = [
          diagnoses=[Diagnosis(_gain_names_wrong, lambda ev: True)],
          probes=[Probe("leaky_relu with param = 0 is the gain of a ReLU (0 is a slope, not 'no value')",
                        lambda d: Case(("leaky_relu", 0.0)), expect=lambda c: math.sqrt(2.0),
-                       hint="param = 0 gave the gain of the default slope: test `param is None`, not `not param`"),
+                       hint=PARAM_ZERO, diagnoses=[Diagnosis(PARAM_ZERO, lambda ev: True)]),
                  Probe("an unknown nonlinearity raises ValueError", lambda d: Case(("swish",)), raises=ValueError,
                        weight=0.5, after_values=False,
                        hint="an unknown name must raise ValueError naming it, not return a number")]),
