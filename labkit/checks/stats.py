@@ -11,7 +11,7 @@ Example
 -------
 >>> low, high = std_interval(0.1, 10_000, kurtosis=3.0)     # the sample std of 10k normal draws
 >>> round(low, 4), round(high, 4)
-(0.0939, 0.1061)
+(0.0956, 0.1042)
 """
 from __future__ import annotations
 
