@@ -13,6 +13,7 @@ import math
 import torch
 
 from . import stats
+from .answers import Answer
 from .spec import Case, Diagnosis, Probe, Spec, Statistic
 
 __all__ = ["SPECS", "ANSWERS"]
@@ -307,4 +308,22 @@ SPECS = [
          hints={"weights": "the weights do not have the shape asked for"}),
 ]
 
-ANSWERS: list = []
+ANSWERS = [
+    Answer("q_symmetry_rows", "number", 1,
+           "every hidden unit starts with the same weights, so it computes the same output and receives the same "
+           "gradient at every step: the 32 rows stay equal, one distinct row (the layer acts as a single unit)",
+           abs_tol=0.0, wrong=(32, 64, 0, 10)),
+    Answer("q_slide_factor", "number", math.sqrt(512),
+           "both laws are uniform, so their standard deviations are in the ratio of their bounds: "
+           "sqrt(6 / n) / (sqrt(6) / n) = sqrt(n) with n = fan_in + fan_out = 512, about 22.6",
+           rel_tol=0.03, wrong=(512, 1, 3, math.sqrt(6), 256), right=(22.6, 22.63, 23)),
+    Answer("q_tanh_small_init", "choice", "shrinks towards 0",
+           "each layer multiplies the variance by about 256 * 0.01^2 = 0.026 (tanh is the identity near 0), so "
+           "after ten layers the spread is many orders of magnitude smaller",
+           choices=("shrinks towards 0", "stays about the same", "grows", "saturates at ±1"),
+           wrong=("stays about the same", "grows", "saturates at ±1")),
+    Answer("q_relu_xavier_ratio", "number", 0.5,
+           "a layer multiplies the mean square of its input by fan_in * Var(w) = 1, then the ReLU zeroes the "
+           "negative half: half of the mean square is left at every layer",
+           abs_tol=0.1, wrong=(1.0, 0.25, 2.0, 0.0), right=(0.45, 0.55)),
+]
