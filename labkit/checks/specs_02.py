@@ -236,7 +236,7 @@ def _xavier_cases(d) -> list[Case]:
     conv = (d.choice([32, 48]), d.choice([16, 24]), 3, 3)
     conv1d = (d.choice([40, 56]), d.choice([64, 80]), 5)
     return [Case(((m, n),)), Case((conv,), {"gain": d.choice([5 / 3, math.sqrt(2.0)])}),
-            Case((torch.Size(conv1d), 0.5))]
+            Case((conv1d, 0.5))]
 
 
 def _kaiming_cases(d) -> list[Case]:
@@ -245,14 +245,14 @@ def _kaiming_cases(d) -> list[Case]:
     conv1d = (d.choice([40, 56]), d.choice([64, 80]), 5)
     return [Case(((m, n),)),
             Case((conv,), {"a": d.choice([0.6, 1.0]), "mode": "fan_out", "nonlinearity": "leaky_relu"}),
-            Case((torch.Size(conv1d),), {"nonlinearity": "tanh"})]
+            Case((conv1d,), {"nonlinearity": "tanh"})]
 
 
 def _fan_cases(d) -> list[Case]:
     f, c = d.choice([8, 16, 32]), d.choice([3, 6, 12])
     m, n = d.choice([10, 20]), d.choice([30, 784])
-    return [Case(((m, n),)), Case(((f, c, 3, 3),)), Case((torch.Size((f, c, d.choice([5, 7]))),)),
-            Case(((f, c, 2, 3, 4),)), Case((torch.Size((n, m)),))]
+    return [Case(((m, n),)), Case(((f, c, 3, 3),)), Case(((f, c, d.choice([5, 7])),)),
+            Case(((f, c, 2, 3, 4),)), Case(((n, m),))]
 
 
 def _gain_cases(d) -> list[Case]:
