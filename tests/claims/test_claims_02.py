@@ -103,3 +103,24 @@ def test_the_experiments_reject_bad_settings():
         E.deep_activations(E.lecun_init(), "swish", [0])
     with pytest.raises(ValueError, match="returned shape"):
         E.deep_activations(lambda s, g: torch.zeros(3), "tanh", [0], depth=1, width=8, n=4)
+
+
+def test_02_07_the_variance_rule_and_02_11_near_linearity_hold_on_20_seeds():
+    for seed in SEEDS:
+        gen = torch.Generator().manual_seed(seed)
+        x, w = 1.7 * torch.randn(4096, 300, generator=gen), 0.05 * torch.randn(200, 300, generator=gen)
+        assert 0.95 <= float((x @ w.T).var()) / (300 * 0.05**2 * 1.7**2) <= 1.05
+        x = torch.randn(1000, 64, generator=gen)
+        w1, w2 = 0.01 * torch.randn(64, 64, generator=gen), 0.01 * torch.randn(10, 64, generator=gen)
+        out, linear = torch.tanh(torch.tanh(x @ w1.T) @ w2.T), x @ w1.T @ w2.T
+        assert float(((x @ w1.T).abs() < 0.3).float().mean()) >= 0.99
+        assert 1 - float((out - linear).pow(2).sum() / (out - out.mean(0)).pow(2).sum()) >= 0.99
+
+
+def test_02_08_identical_layers_scale_the_signal_like_w_to_the_depth():
+    x0 = torch.randn(8, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    for scale in (1.5, 0.5):
+        out = x0
+        for _ in range(50):
+            out = out @ (scale * torch.eye(16, dtype=torch.float64)).T
+        assert abs(float(out.norm() / x0.norm()) / scale**50 - 1) < 1e-9
