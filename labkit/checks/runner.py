@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import io
+import sys
 import traceback
 import warnings
 from dataclasses import dataclass, field
@@ -50,6 +51,34 @@ class _Spy(TorchFunctionMode):
         if name is not None and name not in self.seen:
             self.seen.append(name)
         return func(*args, **(kwargs or {}))
+
+
+# Forbidden torch functions written in Python that never dispatch __torch_function__ (so _Spy cannot see
+# them): a call is recognised by its code object while the student's code runs (sys.setprofile).
+PYTHON_LEVEL = ("torch.nn.init.",)
+
+
+@contextlib.contextmanager
+def _watch_python_calls(forbidden: dict, seen: list):
+    """Record a call of a forbidden Python-level torch function (see ``PYTHON_LEVEL``) in ``seen``."""
+    codes = {fn.__code__: name for fn, name in forbidden.items()
+             if name.startswith(PYTHON_LEVEL) and hasattr(fn, "__code__")}
+    if not codes:
+        yield
+        return
+
+    def profile(frame, event, arg):
+        if event == "call":
+            name = codes.get(frame.f_code)
+            if name is not None and name not in seen:
+                seen.append(name)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)
 
 
 @dataclass
@@ -110,6 +139,7 @@ def call_student(fn: Callable, args: tuple, kwargs: dict, *, names: list[str], f
             stack.enter_context(contextlib.redirect_stderr(io.StringIO()))
             stack.enter_context(_student_code.running_student_code(seen))
             stack.enter_context(_Spy(forbidden, seen))
+            stack.enter_context(_watch_python_calls(forbidden, seen))
             call.value = fn(*args, **kwargs)
     except KeyboardInterrupt:
         raise

@@ -273,10 +273,12 @@ def _fan_swapped(c, w):
 
 
 INIT_CALLS_FANS = ("compute_fans",)
+FANS_BUILTIN = "torch.nn.init._calculate_fan_in_and_fan_out"
+GAIN_BUILTIN = "torch.nn.init.calculate_gain"
 PARAM_ZERO = "param = 0 gave another gain than a ReLU's: is 0 taken for 'no value given' (test `param is None`)?"
 
 SPECS = [
-    Spec("compute_fans", "function", _fan_cases, outputs=("fan_in", "fan_out"), returns_int=True, keeps_dtype=False,
+    Spec("compute_fans", "function", _fan_cases, outputs=("fan_in", "fan_out"), returns_int=True, keeps_dtype=False, forbid=(FANS_BUILTIN,),
          hints={"fan_in": "fan_in differs from the expected value", "fan_out": "fan_out differs from the expected value"},
          diagnoses=[
              Diagnosis("fan_in and fan_out are swapped: a weight's layout is (out, in, ...)",
@@ -285,7 +287,7 @@ SPECS = [
                        "(every dimension after the first two)",
                        lambda ev: ev.matches(lambda c, w: c.args[0][1 if ev.output == "fan_in" else 0])),
          ]),
-    Spec("calculate_gain", "function", _gain_cases, outputs=("gain",), returns_float=True, keeps_dtype=False,
+    Spec("calculate_gain", "function", _gain_cases, outputs=("gain",), returns_float=True, keeps_dtype=False, forbid=(GAIN_BUILTIN,),
          hints={"gain": "the gain differs from the expected values"},
          diagnoses=[Diagnosis(_gain_names_wrong, lambda ev: True)],
          probes=[Probe("leaky_relu with param = 0 is the gain of a ReLU (0 is a slope, not 'no value')",
@@ -295,15 +297,19 @@ SPECS = [
                        weight=0.5, after_values=False,
                        hint="an unknown name must raise ValueError naming it, not return a number")]),
     Spec("xavier_uniform", "random", _xavier_cases, outputs=("weights",), calls=INIT_CALLS_FANS,
+         forbid=("torch.nn.init.xavier_uniform_", "torch.nn.init.xavier_uniform", FANS_BUILTIN),
          statistics=_statistics("uniform", _xavier_std, "xavier"), dtype_arg="dtype", device_arg="device",
          hints={"weights": "the weights do not have the shape asked for"}),
     Spec("xavier_normal", "random", _xavier_cases, outputs=("weights",), calls=INIT_CALLS_FANS,
+         forbid=("torch.nn.init.xavier_normal_", "torch.nn.init.xavier_normal", FANS_BUILTIN),
          statistics=_statistics("normal", _xavier_std, "xavier"), dtype_arg="dtype", device_arg="device",
          hints={"weights": "the weights do not have the shape asked for"}),
     Spec("kaiming_uniform", "random", _kaiming_cases, outputs=("weights",), calls=("compute_fans", "calculate_gain"),
+         forbid=("torch.nn.init.kaiming_uniform_", "torch.nn.init.kaiming_uniform", FANS_BUILTIN, GAIN_BUILTIN),
          statistics=_statistics("uniform", _kaiming_std, "kaiming"), dtype_arg="dtype", device_arg="device",
          hints={"weights": "the weights do not have the shape asked for"}),
     Spec("kaiming_normal", "random", _kaiming_cases, outputs=("weights",), calls=("compute_fans", "calculate_gain"),
+         forbid=("torch.nn.init.kaiming_normal_", "torch.nn.init.kaiming_normal", FANS_BUILTIN, GAIN_BUILTIN),
          statistics=_statistics("normal", _kaiming_std, "kaiming"), dtype_arg="dtype", device_arg="device",
          hints={"weights": "the weights do not have the shape asked for"}),
 ]

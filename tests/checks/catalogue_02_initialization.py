@@ -562,6 +562,42 @@ def kn_answer_key(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=No
                                                                        dtype, device)
 
 
+# --- cheats: torch.nn.init does the work ----------------------------------------------------------
+
+def cf_torch_builtin(shape):
+    return torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(tuple(shape)))
+
+
+def cg_torch_builtin(nonlinearity, param=None):
+    from torch.nn import init
+
+    return init.calculate_gain(nonlinearity, param)
+
+
+def xu_torch_builtin(shape, gain=1.0, generator=None, dtype=torch.float32, device=None):
+    w = torch.empty(tuple(shape), dtype=dtype)
+    return torch.nn.init.xavier_uniform_(w, gain=gain, generator=generator).to(device or "cpu")
+
+
+def xn_torch_builtin(shape, gain=1.0, generator=None, dtype=torch.float32, device=None):
+    from torch.nn.init import xavier_normal_  # bound before the check runs: still recognised
+
+    return xavier_normal_(torch.empty(tuple(shape), dtype=dtype), gain=gain, generator=generator).to(device or "cpu")
+
+
+def ku_torch_builtin(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None, dtype=torch.float32,
+                     device=None):
+    w = torch.empty(tuple(shape), dtype=dtype)
+    return torch.nn.init.kaiming_uniform_(w, a, mode, nonlinearity, generator).to(device or "cpu")
+
+
+def kn_own_gain_torch_fans(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None, dtype=torch.float32,
+                           device=None):
+    fan_in, fan_out = torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(tuple(shape)))
+    std = cg_alt_dict(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
+    return _normal(shape, std, generator, dtype, device)
+
+
 # --- the catalogue ------------------------------------------------------------------------------
 
 BUGGY = {
@@ -589,12 +625,18 @@ CORRECT = {
 }
 
 CHEATS = {  # (function, version, the call the report must name)
-    "compute_fans": [(cf_answer_key, "labkit.reference.compute_fans")],
-    "calculate_gain": [(cg_answer_key, "labkit.reference.calculate_gain")],
-    "xavier_uniform": [(xu_answer_key, "labkit.reference.xavier_uniform")],
-    "xavier_normal": [(xn_answer_key, "labkit.reference.xavier_normal")],
-    "kaiming_uniform": [(ku_answer_key, "labkit.reference.kaiming_uniform")],
-    "kaiming_normal": [(kn_answer_key, "labkit.reference.kaiming_normal")],
+    "compute_fans": [(cf_answer_key, "labkit.reference.compute_fans"),
+                     (cf_torch_builtin, "torch.nn.init._calculate_fan_in_and_fan_out")],
+    "calculate_gain": [(cg_answer_key, "labkit.reference.calculate_gain"),
+                       (cg_torch_builtin, "torch.nn.init.calculate_gain")],
+    "xavier_uniform": [(xu_answer_key, "labkit.reference.xavier_uniform"),
+                       (xu_torch_builtin, "torch.nn.init.xavier_uniform_")],
+    "xavier_normal": [(xn_answer_key, "labkit.reference.xavier_normal"),
+                      (xn_torch_builtin, "torch.nn.init.xavier_normal_")],
+    "kaiming_uniform": [(ku_answer_key, "labkit.reference.kaiming_uniform"),
+                        (ku_torch_builtin, "torch.nn.init.kaiming_uniform_")],
+    "kaiming_normal": [(kn_answer_key, "labkit.reference.kaiming_normal"),
+                       (kn_own_gain_torch_fans, "torch.nn.init._calculate_fan_in_and_fan_out")],
 }
 
 CHECK_PROBLEMS: dict[str, tuple[str, list[int] | None]] = {}
