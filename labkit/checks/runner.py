@@ -431,10 +431,14 @@ class Runner:
             shapes_ok &= sub.state == PASS
         if shapes_ok:
             plain = [tuple(self.plain(o, v) for o, v in zip(spec.outputs, values)) for _, values in runs]
+        judged: dict[str, SubCheck] = {}
         for stat in spec.statistics:
-            sub = self.add(stat.name, stat.weight, hint=stat.hint)
+            sub = judged[stat.name] = self.add(stat.name, stat.weight, hint=stat.hint)
             if not shapes_ok:
                 sub.state, sub.note = SKIP, "not judged until the shape is right (one bug is charged once)"
+                continue
+            if any(name in judged and judged[name].state != PASS for name in stat.requires):
+                sub.state, sub.note = SKIP, "not judged while the property above fails (one bug is charged once)"
                 continue
             self.judge(sub, stat, cases, plain)
         return runs

@@ -143,7 +143,8 @@ class Statistic:
     high``. The interval comes from the sample size, so that a correct function fails it with a
     probability below ``TOL["false_failure"]`` (build it with ``labkit.checks.stats``); an exact
     property (a bound) uses a fixed interval. Diagnoses see the values as ``Evidence.got`` and the
-    centres of the intervals as ``Evidence.want`` (one 0-d tensor per case).
+    centres of the intervals as ``Evidence.want`` (one 0-d tensor per case). ``requires`` names statistics
+    whose failure already explains this one's (a law too wide also leaves its bound): then it is SKIPped.
     """
 
     name: str
@@ -151,6 +152,7 @@ class Statistic:
     weight: float = 1.0
     hint: str = ""
     diagnoses: list[Diagnosis] = field(default_factory=list)
+    requires: tuple[str, ...] = ()  # statistics (by name) that must pass before this one is judged
 
 
 @dataclass

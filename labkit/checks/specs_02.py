@@ -204,10 +204,13 @@ def _std_diagnoses(law: str, family: str) -> list[Diagnosis]:
     ]
 
 
+SPREAD = "the spread (root mean square) matches the law, within the sampling error"
+
+
 def _statistics(law: str, std_of, family: str) -> list[Statistic]:
     kurt = stats.UNIFORM_KURTOSIS if law == "uniform" else stats.NORMAL_KURTOSIS
     out = [
-        Statistic("the spread (root mean square) matches the law, within the sampling error",
+        Statistic(SPREAD,
                   _std_stat(std_of, kurt), weight=4.0, hint="the spread of the draws differs from the law's",
                   diagnoses=_std_diagnoses(law, family)),
         Statistic("the draws are centred at 0, within the sampling error", _mean_stat(std_of),
@@ -224,7 +227,7 @@ def _statistics(law: str, std_of, family: str) -> list[Statistic]:
                        "instead of drawn one by one?"),
     ]
     if law == "uniform":
-        out.insert(1, Statistic("every draw lies inside the bound of the law", _bound_stat(std_of),
+        out.insert(1, Statistic("every draw lies inside the bound of the law", _bound_stat(std_of), requires=(SPREAD,),
                                 hint="some draws lie outside (-bound, bound): the law is too wide, or not uniform"))
     return out
 

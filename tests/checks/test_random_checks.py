@@ -173,3 +173,18 @@ def test_the_slide_bound_is_named_and_loses_most_of_the_spread_points():
     assert result.earned < 0.7 * 3 and "where the square root ends" in result.report(), result.report()
     failed = [s.name for s in result.subchecks if s.state == "FAIL"]
     assert len(failed) == 1 and "spread" in failed[0], result.report()  # one bug, charged once
+
+
+def test_a_statistic_that_requires_another_is_skipped_while_that_one_fails():
+    def ku_wide(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None, dtype=torch.float32, device=None):
+        return 2 * RAW.kaiming_uniform(shape, a, mode, nonlinearity, generator, dtype, device)
+
+    def ku_outlier(shape, a=0.0, mode="fan_in", nonlinearity="relu", generator=None, dtype=torch.float32, device=None):
+        w = RAW.kaiming_uniform(shape, a, mode, nonlinearity, generator, dtype, device)
+        w.view(-1)[0] = 2 * w.abs().max()  # one draw outside the bound: the spread barely moves
+        return w
+
+    states = {s.name: s.state for s in checks.kaiming_uniform(ku_wide, points=1, quiet=True).subchecks}
+    assert states["every draw lies inside the bound of the law"] == "SKIP"
+    states = {s.name: s.state for s in checks.kaiming_uniform(ku_outlier, points=1, quiet=True).subchecks}
+    assert states["every draw lies inside the bound of the law"] == "FAIL"
