@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import torch
 
+from .answers import Answer
 from .spec import Case, Diagnosis, Probe, Spec
 
-__all__ = ["SPECS"]
+__all__ = ["SPECS", "ANSWERS"]
 
 STATE = ("bn_param", ("running_mean", "running_var"))
 BN_OUTPUTS = ("out", "running_mean", "running_var")
@@ -377,3 +378,19 @@ def _spatial_n_minus_1(x, gamma, beta, p):
     old = p.get("running_var", torch.ones(x.shape[1], dtype=x.dtype))
     biased = x.var(dim=(0, 2, 3), unbiased=False)
     return out, rm, (1 - mom) * old + mom * biased * m / (n - 1)
+
+
+ANSWERS = [
+    Answer("q_bn_tiny_std", "number", (2.5e-5 / 3.5e-5) ** 0.5, rel_tol=0.03,
+           explain="the output's std is γ·σ/√(σ² + ε) = √(2.5e-5 / 3.5e-5) ≈ 0.85: with a variance comparable to "
+                   "ε the normalisation cannot reach unit variance",
+           wrong=(1.0, 0.0, 2.5e-5 / 3.5e-5, 5e-3), right=(0.845, 0.85)),
+    Answer("q_forgot_eval", "choice", "much lower", choices=("about the same", "a few points lower", "much lower"),
+           explain="a batch of one class has its own mean, and subtracting it removes what sets the class apart; "
+                   "the layers after batch norm learned to read features normalised with the population "
+                   "statistics, so the accuracy falls towards chance",
+           wrong=("about the same", "a few points lower"), right=("Much lower",)),
+    Answer("q_noise_ratio", "number", 4.0, abs_tol=0.4,
+           explain="the std of a mean of B independent samples is σ/√B, so the ratio is √(64/4) = 4",
+           wrong=(16.0, 2.0, 1.0), right=(3.8, 4.2)),
+]
