@@ -288,7 +288,7 @@ def _large_offset(d, shape):
     return x, g, b, c
 
 
-CANCEL_HINT = ("features with a large offset (1e6) and a spread of 1 lose their precision: the variance is "
+CANCEL_HINT = ("values with a large common offset (1e6) and a spread of 1 lose their precision: the variance is "
                "computed in a way that cancels catastrophically")
 
 SPECS = [
@@ -325,6 +325,9 @@ SPECS = [
              Diagnosis("out is normalised with statistics per (sample, channel) over H and W only: spatial batch "
                        "norm pools N, H and W for each channel", output="out",
                        when=lambda ev: ev.matches(lambda c, w: _instance_norm(*c.args) if c.args[3].get("mode") == "train" else w)),
+             Diagnosis("out is what batch norm gives on x.reshape(-1, C) reshaped back: a reshape alone does not move "
+                       "the channels to the last axis, so each column mixes channels and pixels", output="out",
+                       when=lambda ev: ev.matches(lambda c, w: _replay(c, _no_permute)[0])),
              Diagnosis("running_var uses N - 1 for the unbiased variance, but each channel pools N·H·W values",
                        output="running_var", when=lambda ev: ev.matches(lambda c, w: _replay(
                            c, _spatial_n_minus_1)[2]))],
@@ -394,3 +397,8 @@ ANSWERS = [
            explain="the std of a mean of B independent samples is σ/√B, so the ratio is √(64/4) = 4",
            wrong=(16.0, 2.0, 1.0), right=(3.8, 4.2)),
 ]
+
+
+def _no_permute(x, gamma, beta, p):
+    out, rm, rv = _bn_variant(x.reshape(-1, x.shape[1]), gamma, beta, p)
+    return out.reshape(x.shape), rm, rv

@@ -907,6 +907,7 @@ HINTS = [  # (function, buggy version, words the hint or measurement of some fai
     ("batchnorm_backward_alt", (bn_student, alt_keepdim), "dgamma has shape"),
     ("batchnorm_backward_alt", (bn_student, alt_dgamma_uses_xc), "gamma multiplies the normalised x"),
     ("spatial_batchnorm_forward", sbn_per_instance, "per (sample, channel)"),
+    ("spatial_batchnorm_forward", sbn_reshape_no_permute, "does not move the channels"),
     ("spatial_batchnorm_forward", sbn_unbiased_n_minus_1, "pools N·H·W values"),
     ("spatial_batchnorm_forward", sbn_keepdim_running, "running_mean has shape"),
     ("spatial_batchnorm_forward", sbn_momentum_swapped, "weight of 1 - momentum"),
