@@ -5,6 +5,8 @@ against the reference; every gradient of a backward also against centred differe
 student's own forward; extra :class:`Probe` cases (keyword arguments honoured, extremes, rules the
 notebook states); inputs not modified in place; dtype and device kept for float32 and float64;
 forbidden calls; an exception shown once. A :class:`Diagnosis` turns a measured symptom into a hint.
+A state dict argument (``bn_param``) is declared with ``Spec.state``: the runner copies it for every
+call, grades the declared keys after the call and replays a case's ``before`` calls with one shared dict.
 
 Kinds (``Spec.kind``) and what the student's callables return:
 
