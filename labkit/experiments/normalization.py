@@ -121,15 +121,16 @@ def eval_is_affine(batchnorm_forward: Callable, seed: int, device="cpu") -> tupl
 def make_mlp(widths: list[int], batchnorm: bool, init_std: float | None = None, seed: int = 0) -> nn.Sequential:
     """Linear layers of ``widths`` with ReLU between (BatchNorm1d before each ReLU when ``batchnorm``);
     weights N(0, init_std²) and zero biases when ``init_std`` is given, PyTorch's default otherwise."""
-    torch.manual_seed(seed)
     layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
-        layers.append(nn.Linear(a, b))
-        if init_std is not None:
-            nn.init.normal_(layers[-1].weight, 0.0, init_std)
-            nn.init.zeros_(layers[-1].bias)
-        if i < len(widths) - 2:
-            layers += ([nn.BatchNorm1d(b)] if batchnorm else []) + [nn.ReLU()]
+    with torch.random.fork_rng(devices=[]):  # seeded, and the caller's global RNG left as it was
+        torch.manual_seed(seed)
+        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+            layers.append(nn.Linear(a, b))
+            if init_std is not None:
+                nn.init.normal_(layers[-1].weight, 0.0, init_std)
+                nn.init.zeros_(layers[-1].bias)
+            if i < len(widths) - 2:
+                layers += ([nn.BatchNorm1d(b)] if batchnorm else []) + [nn.ReLU()]
     return nn.Sequential(*layers)
 
 
@@ -262,7 +263,8 @@ def dropout_variance_shift(seed: int, p: float = 0.5, device="cpu") -> float:
     g = _gen(seed)
     h = torch.relu(torch.randn(10000, 64, generator=g)).to(device)
     drop = nn.Dropout(p)
-    torch.manual_seed(seed)
-    train_var = drop.train()(h).var(0)
+    with torch.random.fork_rng(devices=[h.device] if h.device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        train_var = drop.train()(h).var(0)
     eval_var = drop.eval()(h).var(0)
     return float((train_var / eval_var).mean())
