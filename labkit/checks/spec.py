@@ -5,6 +5,8 @@ against the reference; every gradient of a backward also against centred differe
 student's own forward; extra :class:`Probe` cases (keyword arguments honoured, extremes, rules the
 notebook states); inputs not modified in place; dtype and device kept for float32 and float64;
 forbidden calls; an exception shown once. A :class:`Diagnosis` turns a measured symptom into a hint.
+A state dict argument (``bn_param``) is declared with ``Spec.state``: the runner copies it for every
+call, grades the declared keys after the call and replays a case's ``before`` calls with one shared dict.
 
 Kinds (``Spec.kind``) and what the student's callables return:
 
@@ -43,6 +45,7 @@ class Case:
     expect: Any = None
     dout: Any = None  # a backward's upstream gradient (drawn by the runner)
     seed: int | None = None  # a random function's generator seed (drawn by the runner)
+    before: list = field(default_factory=list)  # earlier calls (argument tuples) sharing the state dict (Spec.state)
 
     @classmethod
     def of(cls, value) -> Case:
@@ -180,6 +183,11 @@ class Spec:
     generator: str = "generator"  # random: the keyword argument that takes the torch.Generator
     dtype_arg: str | None = None  # random: the keyword argument naming the dtype to return (else: kept)
     device_arg: str | None = None  # random: the keyword argument naming the device to return
+    # A state dict argument the function updates in place (``bn_param``): (its name, the keys it may change).
+    # Only those keys may change (the in-place sub-check ignores them). For a forward or a function they are
+    # also outputs: the last names of ``outputs``, read from the dict after the call. A case's ``before``
+    # calls run first with the same dict (each one's dict entries set before its call).
+    state: tuple[str, tuple[str, ...]] | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -194,6 +202,16 @@ class Spec:
                                  "(the reference's draws are not the student's)")
         elif self.statistics:
             raise ValueError(f"spec {self.name}: statistics are for kind 'random'")
+        if self.state is not None and self.kind != "backward" and \
+                tuple(self.outputs[len(self.outputs) - len(self.state[1]):]) != tuple(self.state[1]):
+            raise ValueError(f"spec {self.name}: the state keys {self.state[1]} end the outputs")
+
+    @property
+    def returned(self) -> int:
+        """How many of ``outputs`` the function returns (the rest are read from its state dict)."""
+        if self.state is None or self.kind == "backward":
+            return len(self.outputs)
+        return len(self.outputs) - len(self.state[1])
 
     @property
     def arity(self) -> int:
