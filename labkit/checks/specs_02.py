@@ -215,8 +215,8 @@ def _statistics(law: str, std_of, family: str) -> list[Statistic]:
                   diagnoses=_std_diagnoses(law, family)),
         Statistic("the draws are centred at 0, within the sampling error", _mean_stat(std_of),
                   hint="the mean of the draws is far from 0",
-                  diagnoses=[Diagnosis("the draws are all of one sign: a standard uniform draw lies in [0, 1), "
-                                       "not in [-1, 1)", lambda ev: ev.holds(lambda c, g, w: abs(float(g)) > 0))]
+                  diagnoses=[Diagnosis("the draws are not centred: a standard uniform draw lies in [0, 1), not in "
+                                       "[-1, 1); is it mapped onto (-bound, bound)?", lambda ev: True)]
                   if law == "uniform" else []),
         Statistic(f"the draws have the shape of a {law} law (Kolmogorov-Smirnov distance at unit spread, within "
                   "the sampling error)", _ks_stat(law),

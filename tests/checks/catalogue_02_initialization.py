@@ -651,7 +651,7 @@ HINTS = [  # (function, buggy version, words the hint or measurement of some fai
     ("calculate_gain", cg_unknown_is_one, "must raise ValueError"),
     ("xavier_uniform", xu_slide_bound, "where the square root ends"),
     ("xavier_uniform", xu_std_as_bound, "not its standard deviation"),
-    ("xavier_uniform", xu_not_centred, "one sign"),
+    ("xavier_uniform", xu_not_centred, "not centred"),
     ("xavier_uniform", xu_normal_law, "look normal, not uniform"),
     ("xavier_uniform", xu_global_rng, "global RNG changed"),
     ("xavier_uniform", xu_ignores_gain, "gain argument"),
