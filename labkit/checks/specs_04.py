@@ -238,7 +238,7 @@ def _weights(d, zeros=False):
     return ws
 
 
-def _penalty_cases(d, *, l1=False, elastic=False):
+def _penalty_cases(d, *, elastic=False):
     lams = [d.choice([1e-3, 0.01, 0.1]), d.choice([0.5, 2.0]), d.choice([0.05, 0.3])]
     cases = []
     for lam in lams:
@@ -284,7 +284,7 @@ L2 = ListOutputSpec(
                   hint="with lam = 0 there is no penalty: a zero loss and zero gradients")])
 
 L1 = ListOutputSpec(
-    "l1_penalty", "loss", lambda d: _penalty_cases(d, l1=True), outputs=("loss", "grads"), hints=dict(PENALTY_HINTS),
+    "l1_penalty", "loss", lambda d: _penalty_cases(d), outputs=("loss", "grads"), hints=dict(PENALTY_HINTS),
     diagnoses=[Diagnosis("the loss can be negative: sum the magnitudes of the weights",
                          lambda ev: ev.matches_fn(lambda ws, lam: lam * sum(w.sum() for w in ws)), output="loss"),
                Diagnosis("this is the L2 penalty's value: L1 sums magnitudes",

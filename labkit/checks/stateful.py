@@ -71,6 +71,8 @@ class Trial:
     dx: torch.Tensor | None = None
     dout: torch.Tensor | None = None
     call: Call | None = None
+    raw_out: Any = None  # what the student returned, before conversion (for the dtype and device sub-check)
+    raw_dx: Any = None
 
     @property
     def x(self) -> torch.Tensor:
