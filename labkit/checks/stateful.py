@@ -510,10 +510,11 @@ def run_sequence(spec: SequenceSpec, students: tuple, *, points: float, cases: s
                 if err.error and err.error not in result.errors:
                     result.errors.append(err.error)
                 return
-            for a in aspects:
-                if a in found:
-                    sub.state, sub.measured = FAIL, run.describe(a, found[a])
-                    return
+            wrong = [a for a in aspects if a in found]
+            if wrong:  # the earliest call that went wrong is the telling one
+                first = min(wrong, key=lambda a: found[a][0])
+                sub.state, sub.measured = FAIL, run.describe(first, found[first])
+                return
         sub.state = PASS
 
     core_subs = []
