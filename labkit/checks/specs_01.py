@@ -195,4 +195,9 @@ ANSWERS = [
            "maxout with k pieces has k weight matrices (M, D) and k bias vectors (M,): 2 * (32 * 64 + 32) = 4160, twice "
            "the 2080 of one affine layer",
            abs_tol=0.5, wrong=(2080.0, 4096.0, 4224.0, 8320.0)),
+    Answer("q_explorer_relu_xavier", "choice", "much smaller",
+           "Xavier's variance 1/fan_in suits a zero-centred activation; ReLU zeroes half of its inputs, so each layer "
+           "keeps only about half of the signal's variance and after 10 layers the spread has shrunk by a factor of "
+           "about 30 (He's init doubles the variance to compensate)",
+           choices=("much smaller", "about the same", "much larger"), wrong=("about the same", "much larger")),
 ]

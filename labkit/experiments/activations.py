@@ -204,9 +204,11 @@ def dead_units(acts: dict, name: str, seed: int = 0, hidden: int = 128, big_lr: 
     gen = _generator(seed)
     data = load_digits(seed=seed, flatten=True).train.to(device)
     lin1, lin2 = nn.Linear(64, hidden), nn.Linear(hidden, 10)
-    with torch.no_grad():
+    with torch.no_grad():  # every draw from the run's own generator
         lin1.weight.copy_(torch.randn(hidden, 64, generator=gen) * math.sqrt(2 / 64))
         lin1.bias.zero_()
+        lin2.weight.copy_(torch.randn(10, hidden, generator=gen) * math.sqrt(1 / hidden))
+        lin2.bias.zero_()
     model = nn.Sequential(lin1, activation_layer(acts, name), lin2).to(device)
 
     def silent() -> torch.Tensor:
@@ -235,10 +237,12 @@ def dead_units(acts: dict, name: str, seed: int = 0, hidden: int = 128, big_lr: 
 
 # ----------------------------------------------------------------------------------- 01-07
 def steps_to_loss(acts: dict, name: str, seed: int = 0, target: float = 0.5, cap: int = 1500, every: int = 10,
-                  lr: float = 0.1, batch: int = 64, widths=(64, 64, 64), device=None) -> dict:
+                  lr: float = 0.1, batch: int = 64, widths=(64, 64, 64), stop_at_target: bool = True,
+                  device=None) -> dict:
     """MLP 64-64-64-64-10 (torch's default init) on the digits, SGD: the steps until the full training
     loss falls below ``target`` (checked every ``every`` steps; ``None`` when not within ``cap``).
-    Returns ``steps`` and the ``curve`` of (step, training loss) pairs."""
+    Returns ``steps`` and the ``curve`` of (step, training loss) pairs; with ``stop_at_target=False``
+    the run goes on to ``cap`` steps (for the whole curve)."""
     torch.manual_seed(seed)  # torch's default init draws from the global generator
     gen = _generator(seed)
     data = load_digits(seed=seed, flatten=True).train.to(device)
@@ -248,21 +252,23 @@ def steps_to_loss(acts: dict, name: str, seed: int = 0, target: float = 0.5, cap
         size = w
     model = nn.Sequential(*layers, nn.Linear(size, 10)).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=lr)
-    curve = []
+    curve, reached = [], None
     for step in range(cap + 1):
         if step % every == 0:
             with torch.no_grad():
                 loss = float(nn.functional.cross_entropy(model(data.x), data.y))
             curve.append((step, loss))
-            if loss < target:
-                return {"steps": step, "curve": curve}
+            if loss < target and reached is None:
+                reached = step
+                if stop_at_target:
+                    break
         if step == cap:
             break
         idx = torch.randint(0, len(data.y), (batch,), generator=gen).to(data.y.device)
         opt.zero_grad()
         nn.functional.cross_entropy(model(data.x[idx]), data.y[idx]).backward()
         opt.step()
-    return {"steps": None, "curve": curve}
+    return {"steps": reached, "curve": curve}
 
 
 # ----------------------------------------------------------------------------------- 01-08

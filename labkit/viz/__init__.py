@@ -23,6 +23,7 @@ Example
 """
 from __future__ import annotations
 
+from . import activations  # noqa: F401  (notebook 01's plots: viz.activations.plot_...)
 from ._common import register_notebook_display
 from .contours import plot_trajectories
 from .explore import activation_figure, deep_net_activations, make_schedule, optimizer_figure, schedule_figure
