@@ -176,8 +176,8 @@ def _dalpha_all_units(case: Case, want):
 
 ANSWERS = [
     Answer("q_sigmoid_max_slope", "number", 0.25,
-           "sigma'(x) = sigma(1 - sigma) is largest where sigma = 1/2, at x = 0, where it is 1/4: every sigmoid layer "
-           "multiplies the backward signal by at most 0.25",
+           "the derivative of the sigmoid is largest at x = 0, where the sigmoid is 1/2, and equals 1/4 there: every "
+           "sigmoid layer multiplies the backward signal by at most 0.25",
            abs_tol=0.01, wrong=(1.0, 0.5, 0.0), right=(0.25, 1 / 4)),
     Answer("q_vanishing_layers", "number", 10.0,
            "with a factor of at most 1/4 per layer, 0.25^k < 1e-6 needs k > 6 / log10(4) = 9.97, so 10 layers; "
