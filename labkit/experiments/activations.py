@@ -39,6 +39,7 @@ THRESHOLDS = {
     "sign_sigmoid_b1": (1.0, 1.0), "sign_tanh_b1": 0.05, "sign_sigmoid_b32": 0.1, "sign_tanh_b32": 0.02,
     # 01-04 / 01-05: dead units after 10 steps at a too-large learning rate
     "dead_at_init": 0.05, "dead_after": 0.4, "rows_changed_leaky": 0.99, "silent_rows_changed_elu": 0.1,
+    "silent_rows_changed_prelu": 0.99,
     # 01-06: without a nonlinearity, depth adds nothing
     "linear_acc": 0.65, "relu_acc": 0.9, "collapse": 1e-4,
     # 01-07: steps to reach a training loss of 0.5, sigmoid over ReLU
@@ -193,8 +194,11 @@ def linear_vs_relu(acts: dict, seed: int = 0, steps: int = 300, lr: float = 0.01
 
 # ----------------------------------------------------------------------------------- 01-04 / 01-05
 def dead_units(acts: dict, name: str, seed: int = 0, hidden: int = 128, big_lr: float = 3.0, big_steps: int = 10,
-               lr: float = 0.05, steps: int = 100, batch: int = 64, device=None) -> dict:
+               lr: float = 0.05, steps: int = 100, batch: int = 64, prelu_alpha: float = 0.01, device=None) -> dict:
     """MLP 64-hidden-10 (He init) on the digits: ``big_steps`` SGD steps at ``big_lr``, then ``steps`` at ``lr``.
+
+    A PReLU (``acts["prelu"]``) starts with the slope ``prelu_alpha`` shared by its units, which is left
+    out of the large steps (at that rate a shared slope, whose gradient sums over every unit, diverges).
 
     A unit is *silent* when its pre-activation is <= 0 on every training example. Returns the silent
     fraction at init, after the large steps and at the end, and the fraction of rows of the first
@@ -209,14 +213,16 @@ def dead_units(acts: dict, name: str, seed: int = 0, hidden: int = 128, big_lr: 
         lin1.bias.zero_()
         lin2.weight.copy_(torch.randn(10, hidden, generator=gen) * math.sqrt(1 / hidden))
         lin2.bias.zero_()
-    model = nn.Sequential(lin1, activation_layer(acts, name), lin2).to(device)
+    act = activation_layer(acts, name, alpha=prelu_alpha) if name == "prelu" else activation_layer(acts, name)
+    model = nn.Sequential(lin1, act, lin2).to(device)
 
     def silent() -> torch.Tensor:
         with torch.no_grad():
             return (model[0](data.x) <= 0).all(dim=0)
 
-    def train(rate, count):
-        opt = torch.optim.SGD(model.parameters(), lr=rate)
+    def train(rate, count, slopes=True):
+        params = [p for n, p in model.named_parameters() if slopes or not n.endswith("alpha")]
+        opt = torch.optim.SGD(params, lr=rate)
         for _ in range(count):
             idx = torch.randint(0, len(data.y), (batch,), generator=gen).to(data.y.device)
             opt.zero_grad()
@@ -224,7 +230,7 @@ def dead_units(acts: dict, name: str, seed: int = 0, hidden: int = 128, big_lr: 
             opt.step()
 
     at_init = float(silent().float().mean())
-    train(big_lr, big_steps)
+    train(big_lr, big_steps, slopes=False)  # a PReLU's slope only learns at the sensible rate
     mask = silent()
     after = float(mask.float().mean())
     before = model[0].weight.detach().clone()

@@ -48,7 +48,7 @@ def test_01_03_sigmoid_weight_gradients_share_a_sign_and_tanh_ones_do_not():
         assert E.sign_agreement(ACTS, "tanh", 32, seed) <= T["sign_tanh_b32"]
 
 
-def test_01_04_and_05_relu_units_die_and_stay_dead_leaky_relu_and_elu_units_keep_learning():
+def test_01_04_and_05_relu_units_die_and_stay_dead_leaky_relu_prelu_and_elu_units_keep_learning():
     for seed in SEEDS:
         relu = E.dead_units(ACTS, "relu", seed=seed)
         assert relu["at_init"] <= T["dead_at_init"] and relu["after"] >= T["dead_after"], (seed, relu)
@@ -57,6 +57,9 @@ def test_01_04_and_05_relu_units_die_and_stay_dead_leaky_relu_and_elu_units_keep
         assert leaky["after"] >= T["dead_after"] and leaky["rows_changed"] >= T["rows_changed_leaky"], (seed, leaky)
         elu = E.dead_units(ACTS, "elu", seed=seed)
         assert elu["silent_rows_changed"] >= T["silent_rows_changed_elu"], (seed, elu)
+        prelu = E.dead_units(ACTS, "prelu", seed=seed)
+        assert prelu["after"] >= T["dead_after"], (seed, prelu)
+        assert prelu["silent_rows_changed"] >= T["silent_rows_changed_prelu"], (seed, prelu)
 
 
 def test_01_06_without_a_nonlinearity_depth_adds_nothing():
