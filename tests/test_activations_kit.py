@@ -53,3 +53,11 @@ def test_a_broken_activation_shows_in_the_measurement():
     dead = {"relu": (R.relu_forward, lambda dout, x: torch.zeros_like(dout)), "leaky_relu": ACTS["relu"]}
     r = E.dead_units(dead, "relu", seed=0, big_steps=0, steps=5)
     assert r["rows_changed"] == 0.0
+
+
+def test_experiments_leave_the_callers_global_rng_alone():
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    E.steps_to_loss(ACTS, "relu", seed=0, cap=10)
+    E.linear_vs_relu(ACTS, seed=0, steps=2)
+    assert torch.equal(torch.random.get_rng_state(), before)

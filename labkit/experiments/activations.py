@@ -77,6 +77,14 @@ def _generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def _default_init(seed: int, build: Callable[[], nn.Module]) -> nn.Module:
+    """``build()`` with torch's default init drawn from a global RNG seeded with ``seed``; the caller's
+    global RNG state is left as it was."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build()
+
+
 # ----------------------------------------------------------------------------------- 01-01
 def derivative_peaks(acts: dict, n: int = 400_001, limit: float = 20.0) -> dict:
     """Derivatives of sigmoid and tanh from their backward passes on a grid of ``n`` points in [-limit, limit].
@@ -173,10 +181,9 @@ def linear_vs_relu(acts: dict, seed: int = 0, steps: int = 300, lr: float = 0.01
     x, y = x.to(device), y.to(device)
     out = {}
     for name in ("linear", "relu"):
-        torch.manual_seed(seed)
         act = (lambda: nn.Identity()) if name == "linear" else (lambda: activation_layer(acts, "relu"))
-        model = nn.Sequential(nn.Linear(2, hidden), act(), nn.Linear(hidden, hidden), act(),
-                              nn.Linear(hidden, 3)).to(device)
+        model = _default_init(seed, lambda: nn.Sequential(nn.Linear(2, hidden), act(), nn.Linear(hidden, hidden),
+                                                          act(), nn.Linear(hidden, 3))).to(device)
         opt = torch.optim.Adam(model.parameters(), lr=lr)
         for _ in range(steps):
             opt.zero_grad()
@@ -249,14 +256,17 @@ def steps_to_loss(acts: dict, name: str, seed: int = 0, target: float = 0.5, cap
     loss falls below ``target`` (checked every ``every`` steps; ``None`` when not within ``cap``).
     Returns ``steps`` and the ``curve`` of (step, training loss) pairs; with ``stop_at_target=False``
     the run goes on to ``cap`` steps (for the whole curve)."""
-    torch.manual_seed(seed)  # torch's default init draws from the global generator
     gen = _generator(seed)
     data = load_digits(seed=seed, flatten=True).train.to(device)
-    layers, size = [], 64
-    for w in widths:
-        layers += [nn.Linear(size, w), activation_layer(acts, name)]
-        size = w
-    model = nn.Sequential(*layers, nn.Linear(size, 10)).to(device)
+
+    def build():
+        layers, size = [], 64
+        for w in widths:
+            layers += [nn.Linear(size, w), activation_layer(acts, name)]
+            size = w
+        return nn.Sequential(*layers, nn.Linear(size, 10))
+
+    model = _default_init(seed, build).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=lr)
     curve, reached = [], None
     for step in range(cap + 1):
