@@ -119,7 +119,11 @@ def _deep_mlp(acts, name, depth, width, init, generator, device):
             lin.weight.copy_(torch.randn(lin.weight.shape, generator=generator) * std)
             lin.bias.zero_()
         layers += [lin, activation_layer(acts, name)]
-    layers.append(nn.Linear(width, 10))
+    head = nn.Linear(width, 10)
+    with torch.no_grad():  # every weight from the run's own generator
+        head.weight.copy_(torch.randn(head.weight.shape, generator=generator) * math.sqrt(1.0 / width))
+        head.bias.zero_()
+    layers.append(head)
     return nn.Sequential(*layers).to(device)
 
 
