@@ -13,6 +13,10 @@ Kinds (``Spec.kind``) and what the student's callables return:
 ``forward``   ``forward(*args) -> (out, cache)``; ``out`` is compared, the cache is free
 ``backward``  checked as the pair ``(forward, backward)``: ``backward(dout, forward(*args)[1])``
               returns one gradient per name in ``grads`` (in the order of the forward's arguments)
+``trajectory`` an update rule ``rule(w, dw, config) -> (next_w, config)`` stepped over a sequence of
+              gradients; the weights after every step are compared (``trajectory.py``)
+``list``      ``fn(*args) -> outputs`` where an output may be a list of tensors, each shaped like the
+              matching tensor of the first (list) argument (``trajectory.py``)
 
 See ``docs/student_api.md`` ("How to write a check") for a complete example.
 """
@@ -25,7 +29,7 @@ import torch
 
 __all__ = ["Spec", "Probe", "Diagnosis", "Case", "Draw", "Evidence"]
 
-KINDS = ("function", "loss", "forward", "backward")
+KINDS = ("function", "loss", "forward", "backward", "trajectory", "list")
 
 
 @dataclass
