@@ -95,8 +95,9 @@ def _defaults_probe(rule: str) -> Probe:
     def case(d):
         shape = (d.choice([4, 6]),)
         return _case(rule, d.randn(*shape), _gradients(d, shape, 30, 1.0), {})
-    return Probe("applies the contract's defaults when config is empty", case, weight=1.0,
-                 hint="with an empty config the trajectory differs: a default differs from the contract's table")
+    hint = "with an empty config the trajectory differs: a default differs from the contract's table"
+    return Probe("applies the contract's defaults when config is empty", case, weight=1.0, hint=hint,
+                 diagnoses=[Diagnosis(hint, lambda ev: True)])
 
 
 # --- known mistakes, as alternative trajectories -------------------------------------------------
@@ -124,7 +125,10 @@ def _sgd_family(momentum_on=True, nesterov=False, dampening=False, keep=True, de
         if momentum_on:
             mu = h["momentum"]
             v = s.get("v") if keep else None
-            v = g.clone() if v is None else mu * v + ((1 - mu) * g if dampening else g)
+            if dampening:  # an exponential average started at 0
+                v = mu * (torch.zeros_like(w) if v is None else v) + (1 - mu) * g
+            else:
+                v = g.clone() if v is None else mu * v + g
             s["v"] = v
             g = g + mu * v if nesterov else v
         w = w - rate * g
