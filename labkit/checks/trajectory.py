@@ -19,8 +19,8 @@ first argument (a list of tensors) and shaped like it; e.g. ``clip_grad_norm(gra
 its length and every entry's shape are checked; the first argument's tensors are cast to float32
 for the dtype sub-check and compared for in-place changes like any argument.
 
-A ``torch.optim`` optimizer stepped while a student's function runs inside a check is refused and
-recorded as a forbidden call (``torch.optim.<Class>``): list the names in the spec's ``forbid``.
+A ``torch.optim`` optimizer stepped while a student's function runs inside a check is recorded
+as a forbidden call (``torch.optim.<Class>``; the check scores 0): list the names in the spec's ``forbid``.
 """
 from __future__ import annotations
 
@@ -39,20 +39,19 @@ __all__ = ["TrajectoryRunner", "ListRunner", "RUNNERS", "MUTABLE", "optim_trajec
 MUTABLE = ("config",)  # arguments a rule may change in place (the contract's documented exception)
 
 
-def _refuse_optimizer_step(optimizer, args, kwargs):
-    """A torch optimizer stepped by a student's function inside a check: record the call and refuse it."""
+def _record_optimizer_step(optimizer, args, kwargs):
+    """A torch optimizer stepped by a student's function inside a check: record it as a forbidden call
+    (the check then scores 0 and names it; outside a check nothing happens)."""
     log = _student_code._LOG.get()
-    if log is None:
-        return None
     name = f"torch.optim.{type(optimizer).__name__}"
-    if name not in log:
+    if log is not None and name not in log:
         log.append(name)
-    raise _student_code.ForbiddenCall(f"{name} is the optimizer this exercise asks you to write")
+    return None
 
 
 from torch.optim.optimizer import register_optimizer_step_pre_hook  # noqa: E402
 
-register_optimizer_step_pre_hook(_refuse_optimizer_step)
+register_optimizer_step_pre_hook(_record_optimizer_step)
 
 
 def _float_tensor(value, what: str) -> torch.Tensor:
