@@ -16,7 +16,7 @@ __all__ = ["LIMITS", "bowl_grad", "run_rule", "steps_to_converge", "sign_change_
            "momentum_speedup", "filter_gains", "momentum_forms", "nesterov_lookahead", "oscillations",
            "step_sizes", "adagrad_equalises", "sqrt_matters", "saddle_escape", "positive_definite_fraction",
            "minibatch_noise", "adam_bias_steps", "decay_factors", "adamw_vs_l2", "clipping_demo",
-           "constant_correction_steps", "newton_vs_gd", "lr_robustness", "train_with_rules", "radam_rho", "lbfgs_noise"]
+           "coupling", "constant_correction_steps", "newton_vs_gd", "lr_robustness", "train_with_rules", "radam_rho", "lbfgs_noise"]
 
 LIMITS = {
     "conditioning_slope": (0.8, 1.1),
@@ -47,6 +47,7 @@ LIMITS = {
     "adam_uncorrected_peak": (6.5, 6.7),
     "adam_uncorrected_late": (1.2, 1.3),
     "constant_correction_late": (0.31, 0.33),
+    "momentum_gains": {0.5: (1.999, 2.001), 0.9: (9.99, 10.01), 0.99: (99.9, 100.1)},
     "adamw_factor": (0.90479 - 1e-5, 0.90479 + 1e-5),
     "adam_l2_small_weight": 0.01,
     "adam_vs_adamw_digits": 0.1,
@@ -303,6 +304,22 @@ def adam_bias_steps(adam: Callable, scale: float = 1.0, steps: int = 1000) -> tu
         path = run_rule(rule, grad, torch.zeros(1, dtype=torch.float64), steps, learning_rate=1e-3)
         out.append((path[1:, 0] - path[:-1, 0]).abs() / 1e-3)
     return out[0], out[1]
+
+
+def coupling(adam: Callable, sgd_momentum: Callable, betas=(0.5, 0.9, 0.99), scales=(1e-4, 1.0, 1e4),
+             steps: int = 3000) -> tuple[dict, dict]:
+    """Under a constant gradient: Adam's last step over lr for each (beta1, gradient scale), and momentum's
+    (mu = beta) last step over lr times the gradient (its DC gain)."""
+    adam_steps, gains = {}, {}
+    for b in betas:
+        for scale in scales:
+            path = run_rule(adam, lambda w: torch.full_like(w, scale), torch.zeros(1, dtype=torch.float64), 60,
+                            learning_rate=1e-3, beta1=b)
+            adam_steps[(b, scale)] = float((path[-1] - path[-2]).abs()) / 1e-3
+        path = run_rule(sgd_momentum, lambda w: torch.ones_like(w), torch.zeros(1, dtype=torch.float64), steps,
+                        learning_rate=1.0, momentum=b)
+        gains[b] = float((path[-1] - path[-2]).abs())
+    return adam_steps, gains
 
 
 def constant_correction_steps(steps: int = 5000) -> torch.Tensor:

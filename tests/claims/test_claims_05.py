@@ -108,6 +108,9 @@ def test_adam_bias_correction_and_scale_invariance():
         assert _within(float(uncorrected[5:].max()), L["adam_uncorrected_peak"]) and int(uncorrected.argmax()) == 11
         assert _within(float(uncorrected[999]), L["adam_uncorrected_late"])
     assert _within(float(E.constant_correction_steps()[4999]), L["constant_correction_late"])
+    adam_steps, gains = E.coupling(R.adam, R.sgd_momentum)
+    assert all(_within(x, L["adam_corrected"]) for x in adam_steps.values()), adam_steps
+    assert all(_within(g, L["momentum_gains"][mu]) for mu, g in gains.items()), gains
 
 
 def test_adamw_is_not_adam_with_l2(digits):
