@@ -140,7 +140,7 @@ def divergence_diagnosis() -> Diagnosis:
 class TrajectoryRunner(Runner):
     """Kind ``trajectory``: the rule stepped over each case's gradients (see the module docstring)."""
 
-    def run(self, case: Case, cast=None, helpers=True) -> tuple[Call, tuple | None]:
+    def run(self, case: Case, cast=None, helpers=True, seed_offset: int = 0) -> tuple[Call, tuple | None]:
         w0, dws, hyper = case.args[:3]
         w, dws = w0.clone(), dws.clone()
         if cast is not None:
@@ -207,7 +207,7 @@ def _flat_list(value, like: list, what: str) -> torch.Tensor:
 class ListRunner(Runner):
     """Kind ``list``: the first output is a list of tensors shaped like the first argument's (see above)."""
 
-    def run(self, case: Case, cast=None, helpers=True) -> tuple[Call, tuple | None]:
+    def run(self, case: Case, cast=None, helpers=True, seed_offset: int = 0) -> tuple[Call, tuple | None]:
         def copy(a):
             if type(a) in (list, tuple):
                 return [copy(t) for t in a]
