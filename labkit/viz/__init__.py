@@ -27,6 +27,7 @@ from ._common import register_notebook_display
 from .contours import plot_trajectories
 from .explore import activation_figure, deep_net_activations, make_schedule, optimizer_figure, schedule_figure
 from .layers import plot_first_layer_weights, plot_image_grid, plot_layer_histograms
+from . import gradcheck  # noqa: F401  (notebook 00: labkit.viz.gradcheck)
 from .training import plot_accuracy, plot_loss, plot_schedule, plot_search_results, plot_update_ratios
 
 __all__ = [
