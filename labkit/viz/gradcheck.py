@@ -66,10 +66,10 @@ def plot_step_sizes(m: dict) -> Figure:
                         textcoords="offset points", ha="center", fontsize=8, color=colour)
         ax.loglog(hs, [eps / h for h in hs], "k:", lw=1, label=r"rounding: $\varepsilon / h$")
         ax.axvspan(*m["fit_range"], color="tab:gray", alpha=0.12, lw=0, label="range of the fitted slopes")
-        ax.set(title=f"{dtype} (ε = {eps:.1e}): error falls with h, then rounding takes over",
-               xlabel="step size h", ylim=(1e-17, 1e3))
+        ax.set(title=f"{dtype} (machine epsilon ε = {eps:.1e})", xlabel="step size h", ylim=(1e-17, 1e3))
         ax.legend(fontsize=8, loc="upper center")
     axes[0].set_ylabel("|numerical − exact| of ∂f/∂x₀")
+    fig.suptitle("the error falls with h (truncation) until rounding, which grows as h shrinks, takes over")
     return fig
 
 
@@ -113,7 +113,8 @@ def plot_overflow(scales, curves: dict, breaks: dict) -> Figure:
         finite = [(s, v) for s, v in zip(scales, values) if math.isfinite(v)]
         naive = label.startswith("naive")
         if finite:
-            ax.loglog(*zip(*finite), "x" if naive else "-", ms=6, label=label,
+            style = ("x" if "float32" in label else "o") if naive else "-"
+            ax.loglog(*zip(*finite), style, ms=7 if "float32" in label else 9, mfc="none", label=label,
                       color="tab:red" if "float32" in label else "tab:purple", alpha=1.0 if naive else 0.6)
     for i, (label, (where, why)) in enumerate(breaks.items()):
         colour = "tab:red" if "float32" in label else "tab:purple"
@@ -171,7 +172,7 @@ def plot_regularisation(m: dict) -> Figure:
     shade_rel_error_bands(ax, axis="y")
     ax.loglog(m["ratios"], _floor(m["normrel"]), "o-", color="k", label="normrel of the whole gradient")
     ax.loglog(m["ratios"], _floor(m["elementwise"]), "s--", color="tab:purple", label="rel_error (worst entry)")
-    ax.loglog(m["ratios"], [0.5 / r for r in m["ratios"]], ":", color="gray", label="1 / (2r)")
+    ax.loglog(m["ratios"], [1.0 / r for r in m["ratios"]], ":", color="gray", label="1 / r")
     ax.set(ylim=(1e-9, 10), xlabel="r = ‖penalty gradient‖ / ‖data gradient‖",
            ylabel="error of the buggy total gradient",
            title="a doubled data gradient fades like 1/r in the norm, not in the worst entry")
@@ -183,12 +184,12 @@ def plot_ce_against_mse(m: dict) -> Figure:
     """Training accuracy per step of the same classifier under BCE and under MSE."""
     _need(m, ("BCE", "MSE"), "plot_ce_against_mse")
     fig, ax = _figure(8, 3.6)
-    for name, colour in (("BCE", "tab:blue"), ("MSE", "tab:orange")):
+    for name, colour, what in (("BCE", "tab:blue", "BCE of the logit"), ("MSE", "tab:orange", "MSE of the sigmoid")):
         acc = m[name]["accuracy"]
-        ax.plot(range(len(acc)), [100 * a for a in acc], color=colour,
-                label=f"{name} on the sigmoid: 90 % after {m[name]['steps']} steps")
+        ax.plot(range(1, len(acc) + 1), [100 * a for a in acc], color=colour,
+                label=f"{what}: 90 % after {m[name]['steps']} steps")
     ax.axhline(90, color="k", ls=":", lw=1)
-    ax.set(xscale="symlog", xlabel="gradient-descent step", ylabel="training accuracy (%)",
+    ax.set(xscale="log", xlabel="gradient-descent step (log scale)", ylabel="training accuracy (%)",
            title="started confidently wrong: cross-entropy recovers, MSE crawls")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="center left")
     return fig
