@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 __all__ = [
-    "CENTRED_SLOPE", "FORWARD_SLOPE", "BEST_H_FLOAT64", "ROUNDOFF_GROWTH", "FLOAT64_CORRECT", "FLOAT32_CORRECT",
+    "CENTRED_SLOPE", "FORWARD_SLOPE", "BEST_H_FLOAT64", "ROUNDOFF_GROWTH", "FLOAT32_GAIN", "FLOAT64_CORRECT", "FLOAT32_CORRECT",
     "BUG_TIMES_TWO", "BUG_TIMES_1_1", "BUG_TRANSPOSED", "BUG_ANY", "ONE_SIDED_SYMMETRIC", "FLAT_RATE_MARGIN",
     "KINK_FRACTION_FEW", "KINK_FRACTION_MANY", "BURN_IN_BEFORE", "BURN_IN_AFTER", "BURN_IN_CORRECT",
     "REG_BUG_SMALL_R", "REG_BUG_LARGE_R", "REG_SLOPE", "REG_ELEMENTWISE", "DROPOUT_FRESH", "DROPOUT_SEEDED",
@@ -38,6 +38,7 @@ CENTRED_SLOPE = (1.8, 2.2)        # log-log slope of the centred difference's er
 FORWARD_SLOPE = (0.8, 1.2)        # ... of the one-sided difference
 BEST_H_FLOAT64 = (1e-7, 1e-4)     # the step with the smallest float64 error
 ROUNDOFF_GROWTH = 100.0           # error(h = 1e-12) / error(h = 1e-5), at least
+FLOAT32_GAIN = 3.0                # float32: error(h = 1e-5) / error(h = 1e-3), at least
 FLOAT64_CORRECT = 1e-6            # rel_error of a correct gradient in float64, at most
 FLOAT32_CORRECT = 1e-2            # ... of the same correct gradient in float32, at least
 BUG_TIMES_TWO = (0.45, 0.55)      # rel_error of a gradient twice too large
@@ -118,8 +119,8 @@ def step_sizes(numerical_gradient, seed: int = 0, hs=None, fit_range=(1e-4, 1e-2
     against autograd, for every step in ``hs``, in float64 and float32.
 
     Returns ``hs``, ``errors[dtype][formula]`` (the absolute error of ∂f/∂x₀, per h), the fitted float64
-    slopes over ``fit_range``, the float64 step with the smallest centred error and the growth of that error
-    from h = 1e-5 to h = 1e-12.
+    slopes over ``fit_range``, the float64 step with the smallest centred error, the growth of that error
+    from h = 1e-5 to h = 1e-12, and how much smaller the float32 error is at h = 1e-3 than at 1e-5.
     """
     gen = torch.Generator().manual_seed(_check_seed(seed))
     a = torch.randn(5, 5, generator=gen, dtype=torch.float64) / math.sqrt(5)
@@ -137,14 +138,16 @@ def step_sizes(numerical_gradient, seed: int = 0, hs=None, fit_range=(1e-4, 1e-2
             "forward": [abs(float(forward_difference(f, x, h)[0]) - exact) for h in hs],
         }
     fit = [i for i, h in enumerate(hs) if fit_range[0] * 0.999 <= h <= fit_range[1] * 1.001]
-    e64 = errors["float64"]
+    e64, e32 = errors["float64"], errors["float32"]
     best = min(range(len(hs)), key=lambda i: e64["centred"][i])
+    near = lambda v: min(range(len(hs)), key=lambda i: abs(math.log10(hs[i] / v)))  # noqa: E731
     return {"hs": hs, "errors": errors, "fit_range": fit_range,
             "slope_centred": _slope([hs[i] for i in fit], [e64["centred"][i] for i in fit]),
             "slope_forward": _slope([hs[i] for i in fit], [e64["forward"][i] for i in fit]),
             "best_h": hs[best],
             "best_h_float32": hs[min(range(len(hs)), key=lambda i: errors["float32"]["centred"][i])],
-            "roundoff_growth": e64["centred"][hs.index(1e-12)] / max(e64["centred"][hs.index(1e-5)], 1e-300)}
+            "roundoff_growth": e64["centred"][near(1e-12)] / max(e64["centred"][near(1e-5)], 1e-300),
+            "float32_gain": e32["centred"][near(1e-5)] / max(e32["centred"][near(1e-3)], 1e-300)}
 
 
 # ---- 1.5 the bands ---------------------------------------------------------------------------------------------
@@ -215,7 +218,7 @@ def exact_flat_rate(total: int, small: int, k: int) -> float:
 
 
 def flat_sampling(numerical_gradient_array, affine_forward, affine_backward, seed: int = 0, n=2, d=40, m=5,
-                  k=10, per_parameter=None, repeats=1000, tolerance=1e-5) -> dict:
+                  k=10, per_parameter=None, repeats=1000, tolerance=1e-2) -> dict:
     """A bias bug (db averaged instead of summed) checked with ``k`` random entries: a flat sample of
     x, w and b together against a few entries of each; ``repeats`` random checks of each kind."""
     per_parameter = per_parameter or {"x": 3, "w": 4, "b": 3}
