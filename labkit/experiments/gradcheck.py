@@ -310,8 +310,9 @@ def burn_in(affine_forward, affine_backward, multiclass_hinge_loss, numerical_gr
     def grads(wt):
         scores, cache = affine_forward(x, wt, b)
         loss, dscores = multiclass_hinge_loss(scores, y)
-        gateless = torch.full_like(scores, 1.0 / n)
-        gateless[torch.arange(n), y] = -(c - 1) / n
+        wrong = torch.arange(c)[None, :] != y[:, None]
+        # the bug: the gradient of the hinge terms without their max(0, .), as if every margin were active
+        gateless = _autograd(lambda z: ((z - z.gather(1, y[:, None]) + 1.0) * wrong).sum() / n, scores)
         return float(loss), affine_backward(dscores, cache)[1], affine_backward(gateless, cache)[1]
 
     def check(wt):
@@ -348,7 +349,7 @@ def regularisation_ratio(affine_forward, affine_backward, softmax_cross_entropy,
         lam = r * float(dw_data.norm()) / (2 * float(w.norm()))
         numeric = numerical_gradient(
             lambda z: softmax_cross_entropy(affine_forward(x, z, b)[0], y)[0] + lam * (z * z).sum(), w)
-        buggy = 2 * dw_data + 2 * lam * w
+        buggy = 2 * dw_data + _autograd(lambda z: lam * (z * z).sum(), w)
         out["lambdas"].append(lam)
         out["normrel"].append(normrel(buggy, numeric))
         out["elementwise"].append(rel_error(buggy, numeric))
