@@ -65,7 +65,7 @@ def test_a_manual_grade_reaches_the_csv_the_table_and_the_feedback(tmp_path, mon
     monkeypatch.setenv("JUPYTER_PATH", os.environ.get("JUPYTER_PATH", ""))
     notebooks = _notebooks(tmp_path)
     course = Course.create(tmp_path / "course", notebooks, [TOY], cell_timeout=10)
-    release(course, TOY, validate=False, log=lambda *a: None)  # validation with a written answer: the 00 demo
+    release(course, TOY, validate=True, log=lambda *a: None)  # a written answer leaves validation as it was
     students = [Student.from_dict(s) for s in STUDENTS]
     build_sample_class(course, TOY, students, log=lambda *a: None)
     limits = Limits(cell_timeout=10, submission_timeout=120, jobs=2)
