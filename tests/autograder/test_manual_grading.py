@@ -1,5 +1,6 @@
-"""Written answers graded by hand: pending after autograding, given in the formgrader's way, in the CSV files,
-the printed table and the feedback, and kept when the class is graded again.
+"""Written answers graded by hand: pending after autograding, graded in nbgrader's formgrader (a Jupyter server
+on the course directory, through its grade API), in the CSV files, the printed table and the feedback, and kept
+when the class is graded again.
 
 The course is the toy assignment with one written answer (``why_square``, 2 points) added, and three students:
 full marks whose answer the sample class grades (``manual``), one whose answer nobody has graded yet, and the
@@ -10,7 +11,15 @@ from __future__ import annotations
 import csv
 import json
 import os
+import secrets
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -55,6 +64,46 @@ def _notebooks(tmp_path):
     return folder
 
 
+@contextmanager
+def formgrader(course: Path):
+    """nbgrader's formgrader: a Jupyter server started in the course directory, as an instructor would run
+    it; yields a function that PUTs a manual score through its grade API (what its score boxes send)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    token = secrets.token_hex(16)
+    env = {k: v for k, v in os.environ.items() if k != "JUPYTER_PATH"}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "jupyter"), "server", "--no-browser", "--allow-root",
+                               f"--port={port}", "--ip=127.0.0.1", f"--IdentityProvider.token={token}",
+                               f"--ServerApp.root_dir={course}"],
+                              cwd=course, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"token {token}", "Content-Type": "application/json"}
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(urllib.request.Request(f"{base}/api/status", headers=headers), timeout=5)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("the Jupyter server with the formgrader did not start") from None
+                time.sleep(0.5)
+
+        def put_score(grade_id: str, points: float) -> dict:
+            request = urllib.request.Request(f"{base}/formgrader/api/grade/{grade_id}", method="PUT", headers=headers,
+                                             data=json.dumps({"manual_score": points}).encode())
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return json.loads(answer.read())
+        yield put_score
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
 def _csv(path):
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
@@ -85,9 +134,13 @@ def test_a_manual_grade_reaches_the_csv_the_table_and_the_feedback(tmp_path, mon
     # the sample class's declared grade, applied as the formgrader does; the comparison sees it
     assert apply_manual_grades(course, TOY, students, log=lambda *a: None) == 1
     assert compare_with_expectations(course, TOY, students) == []
-    # a teaching assistant grades the other answer (the formgrader's grade API: Grade.manual_score)
+    # a teaching assistant grades the other answer in the formgrader, on our course directory
     with course.gradebook() as gb:
-        give_manual_grade(gb, TOY, TOY, "waiting", WHY, 0.5)
+        grade_id = gb.find_grade(WHY, TOY, TOY, "waiting").id
+    with formgrader(course.root) as put_score:
+        answer = put_score(grade_id, 0.5)
+    assert (answer["student"], answer["name"], answer["manual_score"], answer["needs_manual_grade"]) == \
+        ("waiting", WHY, 0.5, False)
     printed = []
     cells_csv, totals_csv = write_report(course, TOY, log=printed.append)
     cells = {(r["student"], r["cell"]): r for r in _csv(cells_csv)}
@@ -109,10 +162,14 @@ def test_a_manual_grade_reaches_the_csv_the_table_and_the_feedback(tmp_path, mon
     text = waiting_page.read_text()
     assert "Not graded yet" not in text and "Score: 0.5 / 2.0" in text and "Score: 6.5 / 8.0" in text
 
-    # grading the class again keeps the manual grades
+    # grading the class again keeps the manual grades; give_manual_grade (the formgrader's way) changes one
     grade_assignment(course, TOY, ["waiting"], limits, resume=False, log=lambda *a: None)
     again = {(r.student, r.cell): (r.points, r.graded) for r in cell_rows(course, TOY, manual=True) if r.kind == MANUAL}
     assert again[("waiting", WHY)] == (0.5, GIVEN)
+    with course.gradebook() as gb:
+        give_manual_grade(gb, TOY, TOY, "waiting", WHY, 1.0)
+    write_report(course, TOY, log=lambda *a: None)
+    assert {r["student"]: r["points"] for r in _csv(totals_csv)}["waiting"] == "7"
 
 
 def test_totals_and_table_split_auto_and_manual_points(tmp_path):
