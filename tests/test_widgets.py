@@ -137,7 +137,7 @@ def test_outside_a_kernel_each_explorer_call_returns_the_static_figure():
 def test_activation_explorer_redraws_when_depth_is_set():
     ex = widgets.activation_explorer(depth=3, interactive=True, **SMALL)
     assert isinstance(ex, widgets.ActivationExplorer)
-    assert set(ex.controls) == {"depth", "nonlinearity", "init", "scale"}
+    assert set(ex.controls) == {"depth", "width", "nonlinearity", "init", "scale"}
     before = ex.png
     assert before.startswith(PNG_MAGIC) and len(visible_axes(ex.figure)) == 3
     ex.controls["depth"].value = 5
@@ -156,6 +156,18 @@ def test_activation_explorer_redraws_for_nonlinearity_init_and_scale():
     assert "scale 0.01" in ex.figure.get_suptitle()
     seen.add(ex.png)
     assert len(seen) == 4
+
+
+def test_activation_explorer_width_control_scales_a_raw_normal_init_and_not_kaiming():
+    ex = widgets.ActivationExplorer(depth=2, nonlinearity="linear", init="normal", scale=0.1, width=16, n=64)
+    assert "width 16" in ex.figure.get_suptitle()
+    narrow = ex.figure.axes[1].get_title()
+    ex.controls["width"].value = 256  # each layer multiplies the variance by width * 0.01: 0.16 -> 2.56
+    assert "width 256" in ex.figure.get_suptitle() and ex.figure.axes[1].get_title() != narrow
+    std = lambda title: float(title.split("std ")[1].split()[0])  # noqa: E731
+    assert std(ex.figure.axes[1].get_title()) > 5 * std(narrow)
+    with pytest.raises(ValueError, match="width"):
+        widgets.ActivationExplorer(width=0)
 
 
 def test_optimizer_explorer_redraws_the_path_for_a_new_learning_rate_and_surface():
