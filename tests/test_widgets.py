@@ -94,7 +94,7 @@ def test_optimizer_figure_marks_a_diverged_run_and_uses_a_linear_axis_without_mi
     assert fig.axes[1].get_yscale() == "linear" and fig.axes[1].get_ylabel() == "f(w)"
 
 
-def test_make_schedule_calls_the_reference_schedule():
+def test_make_schedule_computes_with_torch_the_schedules_the_references_compute():
     f = make_schedule("step_decay", lr0=0.2, total_steps=100, step_size=10, gamma=0.5)
     assert [f(t) for t in (0, 9, 10, 35)] == [R.step_decay(t, 0.2, 10, 0.5) for t in (0, 9, 10, 35)]
     g = make_schedule("one_cycle", lr0=0.3, total_steps=100)
@@ -253,3 +253,18 @@ def test_explorer_displays_as_its_widget_box():
     ex = widgets.Explorer(lambda x: Figure(), {"x": W.IntSlider(value=1)})
     assert isinstance(ex.widget, W.VBox) and ex.image in ex.widget.children
     assert "application/vnd.jupyter.widget-view+json" in ex._repr_mimebundle_()
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+@pytest.mark.parametrize("warmup", [0, 7])
+def test_every_schedule_of_the_explorer_equals_the_reference_at_every_step(name, warmup):
+    total = 90
+    f = make_schedule(name, lr0=0.2, total_steps=total, warmup_steps=warmup)
+    kwargs = dict(SCHEDULES[name])
+    if name in ("linear_decay", "cosine_annealing", "one_cycle"):
+        kwargs["total_steps"] = total - warmup
+    peak = "lr_max" if name in ("triangular_cyclic", "one_cycle") else "lr0"
+    ref = lambda t: getattr(R, name)(t, **{peak: 0.2}, **kwargs)  # noqa: E731
+    ref = R.with_linear_warmup(ref, warmup) if warmup else ref
+    for t in range(total + 1):
+        assert f(t) == pytest.approx(ref(t), rel=1e-9, abs=1e-12), (name, warmup, t)

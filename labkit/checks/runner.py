@@ -331,7 +331,8 @@ class Runner:
         if spec.kind == "backward":
             fwd, bwd = self.reference
             _, cache = fwd(*steps[-1][0], **case.kwargs)
-            return tuple(bwd(case.dout, cache))
+            grads = bwd(case.dout, cache)
+            return tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)  # one gradient: dx alone
         for args, updates in steps:
             if updates is not None:
                 args[self.state_pos].update(updates)
