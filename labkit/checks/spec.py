@@ -147,6 +147,9 @@ class Spec:
     keeps_dtype: bool = True
     forward: str | None = None  # backward: the name of its forward
     grads: tuple[str, ...] = ()  # backward: the forward's argument each gradient belongs to
+    # turns the student's callable (and the reference) into the one the cases call: e.g. a schedule
+    # judged over a range of steps, a class driven by a sequence (see labkit/checks/sequences.py)
+    adapt: Callable | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
