@@ -136,9 +136,10 @@ def float_probe(case: Callable, what: str = "every value") -> Probe:
         c = Case.of(case(d))
         return Case(c.args, {**c.kwargs, "_types": True})
 
+    hint = "some values are not Python floats (a tensor or a numpy number?): convert with float(...)"
     return Probe(f"{what} is a Python float", typed, expect=lambda c: torch.ones(len(c.args[0]), dtype=torch.float64),
-                 tol="exact", weight=1.0, after_values=False,
-                 hint="some values are not Python floats (a tensor or a numpy number?): convert with float(...)")
+                 tol="exact", weight=1.0, after_values=False, hint=hint,
+                 diagnoses=[Diagnosis(hint, lambda ev: True)])  # before the spec's own diagnoses
 
 
 def shuffled_probe(case: Callable) -> Probe:
@@ -151,9 +152,10 @@ def shuffled_probe(case: Callable) -> Probe:
         want = None if c.expect is None else c.expect[order]
         return Case(([c.args[0][i] for i in order],) + tuple(c.args[1:]), dict(c.kwargs), expect=want)
 
+    hint = ("asked for the steps out of order, the values differ: does the function keep something between "
+            "calls (a rate it updates, a counter, a cache)? It must depend on its arguments only")
     return Probe("the steps asked in a random order give the same values (a pure function of t)", shuffled,
-                 hint="asked for the steps out of order, the values differ: does the function keep something "
-                      "between calls (a rate it updates, a counter, a cache)? It must depend on its arguments only")
+                 hint=hint, diagnoses=[Diagnosis(hint, lambda ev: True)])  # before the spec's own diagnoses
 
 
 def sweep_case(steps: Sequence[int], *args, expect=None, **kwargs) -> Case:
