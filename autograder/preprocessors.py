@@ -3,6 +3,8 @@
 RobustExecute    (autograde) nbgrader's Execute, but the notebook always finishes: when the kernel
                  dies or stops answering, that cell and every later code cell get an error output
                  (so they score 0 and say why) instead of the whole notebook being thrown away.
+                 Cells tagged ``experiment`` are not run (they carry no points, and no graded cell
+                 depends on them): grading costs the graded cells, not the experiments.
 HideHiddenTests  (feedback) removes the hidden test regions from the cells shown to the student,
                  and their lines from tracebacks, but keeps the outputs: the checks' messages.
 StatusBanner     (feedback) puts a note at the top when the student's run timed out or crashed.
@@ -21,6 +23,27 @@ from .status import (ABNORMAL, KERNEL_DIED_ENAME, KERNEL_STUCK_ENAME, NOT_RUN_EN
                      SubmissionStatus, cell_label)
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+EXPERIMENT_TAG = "experiment"  # a code cell the grader does not run (docs/authoring_notebooks.md)
+EXPERIMENT_NOTE = ("[experiment: not re-run by the autograder, it carries no points; "
+                   "your own run shows its plots and its claim]\n")
+
+
+def is_experiment(cell) -> bool:
+    """True for a code cell tagged ``experiment``."""
+    tags = cell.get("metadata", {}).get("tags", [])
+    return cell.get("cell_type") == "code" and isinstance(tags, list) and EXPERIMENT_TAG in tags
+
+
+def without_experiments(nb):
+    """A copy of ``nb`` whose experiment cells are emptied (for validating the graded cells only)."""
+    import nbformat
+
+    copy = nbformat.from_dict(nb)
+    for cell in copy.cells:
+        if is_experiment(cell):
+            cell.source, cell.outputs = "", []
+    return copy
 
 
 def error_output(ename: str, evalue: str):
@@ -43,6 +66,9 @@ class RobustExecute(Execute):
         return super().preprocess(nb, resources, km)
 
     def preprocess_cell(self, cell, resources, index):
+        if is_experiment(cell):
+            cell.outputs = [new_output("stream", name="stdout", text=EXPERIMENT_NOTE)]
+            return cell, resources
         if self._stopped is not None:
             if cell.cell_type == "code" and cell.source.strip():
                 cell.outputs = [error_output(NOT_RUN_ENAME, f"not run: {self._stopped}")]

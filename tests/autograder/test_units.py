@@ -194,3 +194,21 @@ def test_only_a_labgrade_course_directory_is_ever_deleted(toy_course, tmp_path):
     assert is_course(toy_course)
     remove_course(toy_course)
     assert not toy_course.exists()
+
+
+def test_experiment_cells_are_not_run_by_the_grader_and_not_needed_to_validate(tmp_path):
+    """Cells tagged ``experiment`` carry no points: the presentation run and validation skip them."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from autograder.preprocessors import EXPERIMENT_NOTE, RobustExecute, is_experiment, without_experiments
+
+    nb = new_notebook(cells=[new_code_cell("x = 2"),
+                             new_code_cell("import time; time.sleep(30); x = 1/0", metadata={"tags": ["experiment"]}),
+                             new_code_cell("print(x * 21)")])
+    assert [is_experiment(c) for c in nb.cells] == [False, True, False]
+    assert without_experiments(nb).cells[1].source == "" and nb.cells[1].source.startswith("import time")
+    out, _ = RobustExecute(timeout=20, kernel_name="python3").preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    assert out.cells[1].outputs[0]["text"] == EXPERIMENT_NOTE
+    assert out.cells[2].outputs[0]["text"] == "42\n"
+    nbformat.validate(out)
