@@ -22,9 +22,24 @@ from .spec import Probe, Spec
 __all__ = ["SPECS", "ANSWERS"]
 
 
-def _torch_case(make, n: int, lr0: float, *args, **kwargs):
-    """A case over t = 0 .. n-1 whose expected values come from the torch scheduler ``make(optimizer)``."""
-    return sweep_case(range(n), lr0, *args, expect=torch_lrs(make, n, lr0), **kwargs)
+def _pick(d, n: int, marks=(), extra: int = 24) -> list[int]:
+    """Steps of 0 .. n-1 to judge: the first and last ones, every mark (a milestone, a restart, a peak) with
+    its two neighbours, and ``extra`` steps drawn at random (all steps when n is small). Each step of a
+    graded student's function costs a call into its sandbox, so a case does not ask for all of them."""
+    if n <= 2 * extra:
+        return list(range(n))
+    chosen = {0, 1, 2, n - 2, n - 1}
+    chosen |= {t + e for t in marks for e in (-1, 0, 1) if 0 <= t + e < n}
+    chosen |= set(d.permutation(n)[:extra])
+    return sorted(chosen)
+
+
+def _torch_case(make, n: int, lr0: float, *args, _draw=None, _marks=(), **kwargs):
+    """A case over t = 0 .. n-1 (or the steps ``_pick`` keeps, given a draw) whose expected values come from
+    the torch scheduler ``make(optimizer)``."""
+    lrs = torch_lrs(make, n, lr0)
+    steps = range(n) if _draw is None else _pick(_draw, n, _marks)
+    return sweep_case(steps, lr0, *args, expect=[lrs[t] for t in steps], **kwargs)
 
 
 def _cos(t, lr0, total, lr_min):
@@ -46,9 +61,11 @@ def _spec(name, cases, diagnoses=(), probes=(), adapt=over_steps, hint="the lear
 # ----------------------------------------------------------------------------- step and multistep
 def _step_cases(d):
     lr0, size, gamma = d.choice([0.1, 0.05, 1.0]), d.choice([7, 10, 30]), d.choice([0.5, 0.3, 0.2])
-    return [_torch_case(lambda o: S.StepLR(o, size, gamma), 300, lr0, size, gamma),
-            _torch_case(lambda o: S.StepLR(o, 1, 0.9), 60, 0.2, 1, gamma=0.9),
-            _torch_case(lambda o: S.StepLR(o, size + 3, gamma), 200, lr0, size + 3, gamma=gamma)]
+    return [_torch_case(lambda o: S.StepLR(o, size, gamma), 300, lr0, size, gamma, _draw=d,
+                        _marks=range(0, 300, size)),
+            _torch_case(lambda o: S.StepLR(o, 1, 0.9), 25, 0.2, 1, gamma=0.9),
+            _torch_case(lambda o: S.StepLR(o, size + 3, gamma), 200, lr0, size + 3, gamma=gamma, _draw=d,
+                        _marks=range(0, 200, size + 3))]
 
 
 def _multistep_cases(d):
@@ -56,15 +73,17 @@ def _multistep_cases(d):
     a, b, c = sorted(d.permutation(200)[:3])
     unsorted = [c, a, b]  # torch accepts milestones in any order
     repeated = [a, a, c]  # and counts a repeated milestone once per occurrence
-    return [_torch_case(lambda o: S.MultiStepLR(o, unsorted, gamma), 220, lr0, unsorted, gamma),
-            _torch_case(lambda o: S.MultiStepLR(o, repeated, gamma), 220, lr0, repeated, gamma=gamma),
+    return [_torch_case(lambda o: S.MultiStepLR(o, unsorted, gamma), 220, lr0, unsorted, gamma, _draw=d,
+                        _marks=unsorted),
+            _torch_case(lambda o: S.MultiStepLR(o, repeated, gamma), 220, lr0, repeated, gamma=gamma, _draw=d,
+                        _marks=repeated),
             _torch_case(lambda o: S.MultiStepLR(o, [1, 4, 5], 0.5), 12, 1.0, [1, 4, 5], gamma=0.5)]
 
 
 # ----------------------------------------------------------------------------- smooth decays
 def _exponential_cases(d):
     lr0, gamma = d.choice([0.1, 0.3, 1.0]), d.choice([0.9, 0.97, 0.99])
-    return [_torch_case(lambda o: S.ExponentialLR(o, gamma), 300, lr0, gamma),
+    return [_torch_case(lambda o: S.ExponentialLR(o, gamma), 300, lr0, gamma, _draw=d),
             _torch_case(lambda o: S.ExponentialLR(o, 0.5), 40, 0.2, gamma=0.5)]
 
 
@@ -74,20 +93,20 @@ def _lambda_case(factor, n, lr0, *args, **kwargs):
 
 def _inverse_time_cases(d):
     lr0, k = d.choice([0.1, 0.5]), d.choice([0.01, 0.05, 0.2])
-    return [_lambda_case(lambda t: 1 / (1 + k * t), 300, lr0, k),
+    return [_lambda_case(lambda t: 1 / (1 + k * t), 300, lr0, k, _draw=d),
             _lambda_case(lambda t: 1 / (1 + 1.0 * t), 30, 0.3, k=1.0)]
 
 
 def _inverse_sqrt_cases(d):
     lr0 = d.choice([0.1, 0.5, 2.0])
-    return [_lambda_case(lambda t: 1 / math.sqrt(t + 1), 300, lr0),
+    return [_lambda_case(lambda t: 1 / math.sqrt(t + 1), 300, lr0, _draw=d),
             _lambda_case(lambda t: 1 / math.sqrt(t + 1), 10, 0.05)]
 
 
 def _linear_cases(d):
     lr0, total = d.choice([0.1, 0.5]), d.choice([50, 97, 150])
     # past total_steps the rate stays at 0; LinearLR(start_factor=1, end_factor=0) does the same
-    return [_torch_case(lambda o: S.LinearLR(o, 1.0, 0.0, total), total + 60, lr0, total),
+    return [_torch_case(lambda o: S.LinearLR(o, 1.0, 0.0, total), total + 60, lr0, total, _draw=d, _marks=[total]),
             _torch_case(lambda o: S.LinearLR(o, 1.0, 0.0, 3), 8, 0.2, total_steps=3)]
 
 
@@ -95,16 +114,19 @@ def _linear_cases(d):
 def _cosine_cases(d):
     lr0, total, lr_min = d.choice([0.1, 0.5]), d.choice([40, 77, 100]), d.choice([1e-3, 0.01])
     # two full periods: past total_steps torch's rate climbs back to lr0 at 2 total_steps
-    return [_torch_case(lambda o: S.CosineAnnealingLR(o, total, lr_min), 4 * total + 1, lr0, total, lr_min),
+    return [_torch_case(lambda o: S.CosineAnnealingLR(o, total, lr_min), 4 * total + 1, lr0, total, lr_min, _draw=d,
+                        _marks=[total // 2, total, 2 * total, 3 * total, 4 * total]),
             _torch_case(lambda o: S.CosineAnnealingLR(o, 10, 0.0), 21, 0.2, 10, lr_min=0.0)]
 
 
 def _restart_cases(d):
     lr0, lr_min = d.choice([0.1, 0.5]), d.choice([1e-4, 1e-3])
     t0, mult = d.choice([5, 7, 10]), d.choice([2, 3])
-    return [_torch_case(lambda o: S.CosineAnnealingWarmRestarts(o, t0, mult, lr_min), 300, lr0, t0, mult, lr_min),
+    starts = [t0 * (mult ** k - 1) // (mult - 1) for k in range(1, 8)]  # the restarts: T_0, T_0 (1 + T_mult), ...
+    return [_torch_case(lambda o: S.CosineAnnealingWarmRestarts(o, t0, mult, lr_min), 300, lr0, t0, mult, lr_min,
+                        _draw=d, _marks=starts),
             _torch_case(lambda o: S.CosineAnnealingWarmRestarts(o, t0 + 1, 1, lr_min), 120, lr0, t0 + 1,
-                        T_mult=1, lr_min=lr_min)]
+                        T_mult=1, lr_min=lr_min, _draw=d, _marks=range(0, 120, t0 + 1))]
 
 
 # ----------------------------------------------------------------------------- warm-up
@@ -117,15 +139,17 @@ def _warmup_expected(schedule, w, n):
     return [schedule(0) * t / w if t < w else schedule(t - w) for t in range(n)]
 
 
-def _warmup_case(schedule, w, n):
-    return sweep_case(range(n), schedule, w, expect=_warmup_expected(schedule, w, n))
+def _warmup_case(schedule, w, n, d=None):
+    steps = range(n) if d is None else _pick(d, n, [w, n - w], extra=20)
+    want = _warmup_expected(schedule, w, n)
+    return sweep_case(steps, schedule, w, expect=[want[t] for t in steps])
 
 
 def _warmup_cases(d):
     lr0, total, w = d.choice([0.1, 0.4]), d.choice([80, 120]), d.choice([5, 10, 20])
     cosine = _named(lambda t: lr0 * (1 + math.cos(math.pi * t / total)) / 2, f"cosine(lr0={lr0}, total={total})")
     step = _named(lambda t: 0.3 * 0.5 ** (t // 15), "step(0.3, halved every 15 steps)")
-    return [_warmup_case(cosine, w, total + w), _warmup_case(step, w + 3, 90),
+    return [_warmup_case(cosine, w, total + w, d), _warmup_case(step, w + 3, 90, d),
             _warmup_case(_named(lambda t: 0.05, "constant 0.05"), 1, 6)]
 
 
@@ -134,7 +158,7 @@ def _cyclic_cases(d):
     lo, hi, size = d.choice([1e-3, 0.0123]), d.choice([0.1234, 0.31]), d.choice([4, 10, 25])
     cyc = lambda lo, hi, s: (lambda o: S.CyclicLR(o, base_lr=lo, max_lr=hi, step_size_up=s,  # noqa: E731
                                                   mode="triangular", cycle_momentum=False))
-    return [_torch_case(cyc(lo, hi, size), 8 * size + 1, lo, hi, size),
+    return [_torch_case(cyc(lo, hi, size), 8 * size + 1, lo, hi, size, _draw=d, _marks=range(0, 8 * size + 1, size)),
             _torch_case(cyc(0.0, 1.0, 1), 7, 0.0, 1.0, step_size=1)]
 
 
@@ -147,13 +171,15 @@ def _one_cycle_make(lr_max, total, pct, div, final):
 def _one_cycle_cases(d):
     lr_max, total = d.choice([0.1, 1.0]), d.choice([100, 157, 240])
     pct, div, final = d.choice([0.25, 0.3, 0.4]), d.choice([10.0, 25.0]), d.choice([100.0, 1e4])
-    return [_torch_case(_one_cycle_make(lr_max, total, pct, div, final), total + 1, lr_max, total, pct, div, final),
+    peak = int(pct * total) - 1
+    return [_torch_case(_one_cycle_make(lr_max, total, pct, div, final), total + 1, lr_max, total, pct, div, final,
+                        _draw=d, _marks=[peak, peak + 1, total - 1, total]),
             _torch_case(_one_cycle_make(0.5, 50, 0.5, 5.0, 10.0), 51, 0.5, 50, pct_start=0.5, div_factor=5.0,
-                        final_div_factor=10.0)]
+                        final_div_factor=10.0, _draw=d, _marks=[24, 25, 49, 50])]
 
 
 # ----------------------------------------------------------------------------- on a plateau
-def _metrics(d, n=120, mode="min", scale=1.0):
+def _metrics(d, n=70, mode="min", scale=1.0):
     """A validation metric that drops, stalls (tiny noise, exact repeats, a one-epoch spike), crawls down
     by less than the relative threshold, drops again, ..."""
     parts, value = [], 2.0
@@ -190,7 +216,7 @@ def _plateau_cases(d):
                           patience=d.choice([2, 3, 5])),
             _plateau_case(_metrics(d), 1.0, factor=0.5, patience=1, cooldown=d.choice([2, 3]), min_lr=0.1,
                           threshold=d.choice([1e-3, 0.02])),
-            _plateau_case(_metrics(d, 80, "max"), 0.3, mode="max", factor=0.3, patience=d.choice([0, 2]))]
+            _plateau_case(_metrics(d, 50, "max"), 0.3, mode="max", factor=0.3, patience=d.choice([0, 2]))]
 
 
 # ----------------------------------------------------------------------------- the specs
@@ -270,9 +296,9 @@ SPECS = [
                             "epochs without improvement", lambda ev: _cut_early(ev)),
                     anywhere()],
          probes=[Probe("the defaults (min mode, factor 0.1, patience 10, threshold 1e-4)",
-                       lambda d: _plateau_case(_metrics(d, 60), 0.1),
+                       lambda d: _plateau_case(_metrics(d, 40), 0.1),
                        hint="called with only lr0, the rates differ: check the defaults of the arguments"),
-                 float_probe(lambda d: _plateau_cases(d)[0], "every rate that step returns")]),
+                 float_probe(lambda d: _plateau_case(_metrics(d, 20), 0.1, patience=1), "every rate that step returns")]),
 ]
 
 
