@@ -181,9 +181,10 @@ def torch_lrs(make_scheduler: Callable, steps: int, lr0: float) -> list[float]:
     return lrs
 
 
-def first_difference(ev: Evidence, rel: float = 1e-9) -> str:
-    """Where the student's curve first departs from the expected one: the case's arguments, the step (or
-    the call), what came back and what was expected. Hints of adapted specs end with it."""
+def first_difference(ev: Evidence, rel: float = 1e-9, names: Sequence[str] = ()) -> str:
+    """Where the student's curve first departs from the expected one: the case's arguments (the positional
+    ones named by ``names`` when given), the step (or the call), what came back and what was expected.
+    Hints of adapted specs end with it."""
     for case, got, want in zip(ev.cases, ev.got, ev.want):
         if got.shape != want.shape:
             continue
@@ -193,9 +194,10 @@ def first_difference(ev: Evidence, rel: float = 1e-9) -> str:
             i = int(bad.nonzero()[0])
             steps = case.args[0]
             where = f"at t = {steps[i]}" if all(type(s) is int for s in steps) else f"at call {i + 1} of step(...)"
-            args = ", ".join([_short(a) for a in case.args[1:]] + [f"{k}={_short(v)}" for k, v in case.kwargs.items()
-                                                                   if not k.startswith("_")])
-            return f"first wrong {where} for the arguments ({args}): got {float(got[i]):.6g}, expected {float(want[i]):.6g}"
+            positional = [(f"{names[j]}=" if j < len(names) else "") + _short(a) for j, a in enumerate(case.args[1:])]
+            args = ", ".join(positional + [f"{k}={_short(v)}" for k, v in case.kwargs.items() if not k.startswith("_")])
+            return (f"first wrong {where} for the arguments ({args}): got {float(got[i]):.6g}, "
+                    f"expected {float(want[i]):.6g}")
     return "the values differ from the expected ones"
 
 
@@ -207,11 +209,11 @@ def _short(value) -> str:
     return repr(value)
 
 
-def located(hint: str, when: Callable[[Evidence], bool]) -> Diagnosis:
-    """A diagnosis whose hint is followed by where the curve first goes wrong."""
-    return Diagnosis(lambda ev: f"{hint}; {first_difference(ev)}", when)
+def located(hint: str, when: Callable[[Evidence], bool], names: Sequence[str] = ()) -> Diagnosis:
+    """A diagnosis whose hint is followed by where the curve first goes wrong (``names``: see first_difference)."""
+    return Diagnosis(lambda ev: f"{hint}; {first_difference(ev, names=names)}", when)
 
 
-def anywhere() -> Diagnosis:
+def anywhere(names: Sequence[str] = ()) -> Diagnosis:
     """The last diagnosis of an adapted spec: where the curve first goes wrong, for any other bug."""
-    return Diagnosis(first_difference, lambda ev: True)
+    return Diagnosis(lambda ev: first_difference(ev, names=names), lambda ev: True)

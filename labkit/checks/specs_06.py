@@ -9,6 +9,7 @@ warm-up, the peak of one-cycle and the steps past ``total_steps``.
 """
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 
@@ -16,7 +17,8 @@ import torch
 from torch.optim import lr_scheduler as S
 
 from .answers import Answer
-from .sequences import anywhere, driven_by, float_probe, located, over_steps, returned_schedule, shuffled_probe, sweep_case, torch_lrs
+from .sequences import (anywhere, driven_by, float_probe, located, over_steps, returned_schedule, shuffled_probe,
+                        sweep_case, torch_lrs)
 from .spec import Probe, Spec
 
 __all__ = ["SPECS", "ANSWERS"]
@@ -52,9 +54,21 @@ def _alt(fn):
     return lambda ev: ev.matches_fn(sweep)
 
 
+def _names(name) -> list[str]:
+    """The argument names after the step (or the sequence) of the API's ``name``, for the hints."""
+    from .. import reference as R
+
+    params = list(inspect.signature(getattr(R, name)).parameters)
+    return params if name == "ReduceLROnPlateau" else params[1:]
+
+
+def _located(name, hint, when):
+    return located(hint, when, names=_names(name))
+
+
 def _spec(name, cases, diagnoses=(), probes=(), adapt=over_steps, hint="the learning rate differs from torch's"):
     return Spec(name, "function", cases, outputs=("lr",), keeps_dtype=False, adapt=adapt,
-                hints={"lr": hint}, diagnoses=list(diagnoses) + [anywhere()],
+                hints={"lr": hint}, diagnoses=list(diagnoses) + [anywhere(_names(name))],
                 probes=list(probes) + [shuffled_probe(lambda d: cases(d)[0]), float_probe(lambda d: cases(d)[0])])
 
 
@@ -222,83 +236,151 @@ def _plateau_cases(d):
 # ----------------------------------------------------------------------------- the specs
 OFF_BY_ONE = "the curve is the expected one shifted by one step (t + 1 where t belongs, or the other way)"
 
+
+# wrong formulas the diagnoses recognise (named by the hints, never printed)
+def _sd_early(t, lr0, step_size, gamma=0.1):
+    return lr0 * gamma ** ((t + 1) // step_size)
+
+
+def _sd_smooth(t, lr0, step_size, gamma=0.1):
+    return lr0 * gamma ** (t / step_size)
+
+
+def _sd_times(t, lr0, step_size, gamma=0.1):
+    return lr0 * gamma * (t // step_size) if t >= step_size else lr0
+
+
+def _ms_strict(t, lr0, milestones, gamma=0.1):
+    return lr0 * gamma ** sum(m < t for m in milestones)
+
+
+def _ms_set(t, lr0, milestones, gamma=0.1):
+    return lr0 * gamma ** sum(m <= t for m in set(milestones))
+
+
+def _sqrt_max_one(t, lr0):
+    return lr0 / math.sqrt(max(t, 1))
+
+
+def _sqrt_precedence(t, lr0):
+    return lr0 / (t + 1) / 2
+
+
+def _linear_unclipped(t, lr0, total_steps):
+    return lr0 * (1 - t / total_steps)
+
+
+def _linear_early(t, lr0, total_steps):
+    return lr0 * max(0.0, 1 - t / (total_steps - 1))
+
+
+def _cos_sign(t, lr0, total_steps, lr_min=0.0):
+    return lr_min + 0.5 * (lr_min - lr0) * (1 + math.cos(math.pi * t / total_steps))
+
+
+def _cos_clipped(t, lr0, total_steps, lr_min=0.0):
+    return lr_min if t >= total_steps else _cos(t, lr0, total_steps, lr_min)
+
+
+def _cos_no_min(t, lr0, total_steps, lr_min=0.0):
+    return _cos(t, lr0, total_steps, 0.0)
+
+
+def _restarts_fixed(t, lr0, T_0, T_mult=1, lr_min=0.0):
+    return _cos(t % T_0, lr0, T_0, lr_min)
+
+
+def _cyclic_short(t, lr_min, lr_max, step_size):
+    return lr_min + (lr_max - lr_min) * (1 - abs((t % step_size) / step_size * 2 - 1))
+
+
+def _cyclic_high(t, lr_min, lr_max, step_size):
+    return lr_max - (lr_max - lr_min) * (1 - abs((t % (2 * step_size)) / step_size - 1))
+
+
 SPECS = [
     _spec("step_decay", _step_cases, [
-        located("the rate drops one step too early: at t = step_size - 1 it has already decayed",
-                _alt(lambda t, lr0, step_size, gamma=0.1: lr0 * gamma ** ((t + 1) // step_size))),
-        located("the rate decays smoothly at every step: it should stay constant for step_size steps, then drop",
-                _alt(lambda t, lr0, step_size, gamma=0.1: lr0 * gamma ** (t / step_size))),
-        located("the rate is multiplied by gamma once per period, not raised to a power",
-                _alt(lambda t, lr0, step_size, gamma=0.1: lr0 * gamma * (t // step_size) if t >= step_size else lr0))],
+        _located("step_decay", "the rate drops one step too early: at t = step_size - 1 it has already decayed",
+                 _alt(_sd_early)),
+        _located("step_decay", "the rate decays smoothly at every step: it should stay constant for step_size "
+                               "steps, then drop", _alt(_sd_smooth)),
+        _located("step_decay", "the rate is multiplied by gamma once per period, not raised to a power",
+                 _alt(_sd_times))],
           probes=[Probe("gamma defaults to 0.1", lambda d: _torch_case(lambda o: S.StepLR(o, 5), 30, 0.1, 5),
                         hint="called without gamma, the curve differs: is the default gamma 0.1?")]),
     _spec("multistep_decay", _multistep_cases, [
-        located("at a milestone the rate has not decayed yet: the decay applies from the milestone step on",
-                _alt(lambda t, lr0, milestones, gamma=0.1: lr0 * gamma ** sum(m < t for m in milestones))),
-        located("a repeated milestone is counted once: torch decays once per occurrence",
-                _alt(lambda t, lr0, milestones, gamma=0.1: lr0 * gamma ** sum(m <= t for m in set(milestones))))],
-          probes=[Probe("gamma defaults to 0.1", lambda d: _torch_case(lambda o: S.MultiStepLR(o, [3, 9]), 15, 0.1,
-                                                                       [3, 9]),
+        _located("multistep_decay", "at a milestone the rate has not decayed yet: the decay applies from the "
+                                    "milestone step on", _alt(_ms_strict)),
+        _located("multistep_decay", "a repeated milestone is counted once: torch decays once per occurrence",
+                 _alt(_ms_set))],
+          probes=[Probe("gamma defaults to 0.1",
+                        lambda d: _torch_case(lambda o: S.MultiStepLR(o, [3, 9]), 15, 0.1, [3, 9]),
                         hint="called without gamma, the curve differs: is the default gamma 0.1?")]),
     _spec("exponential_decay", _exponential_cases, [
-        located(OFF_BY_ONE, _alt(lambda t, lr0, gamma: lr0 * gamma ** (t + 1))),
-        located("the curve decays with gamma used as a rate constant in an exponential; "
-                "gamma is the factor applied at every step", _alt(lambda t, lr0, gamma: lr0 * math.exp(-gamma * t)))]),
+        _located("exponential_decay", OFF_BY_ONE, _alt(lambda t, lr0, gamma: lr0 * gamma ** (t + 1))),
+        _located("exponential_decay", "the curve decays with gamma used as a rate constant in an exponential; "
+                                      "gamma is the factor applied at every step",
+                 _alt(lambda t, lr0, gamma: lr0 * math.exp(-gamma * t)))]),
     _spec("inverse_time_decay", _inverse_time_cases, [
-        located(OFF_BY_ONE, _alt(lambda t, lr0, k: lr0 / (1 + k * (t + 1)))),
-        located("the curve falls like a square root, not like 1/t",
-                _alt(lambda t, lr0, k: lr0 / math.sqrt(1 + k * t)))]),
+        _located("inverse_time_decay", OFF_BY_ONE, _alt(lambda t, lr0, k: lr0 / (1 + k * (t + 1)))),
+        _located("inverse_time_decay", "the curve falls like a square root, not like 1/t",
+                 _alt(lambda t, lr0, k: lr0 / math.sqrt(1 + k * t)))]),
     _spec("inverse_sqrt_decay", _inverse_sqrt_cases, [
-        located("right at t = 0 but too large later: the API's convention shifts the step by one",
-                _alt(lambda t, lr0: lr0 / math.sqrt(max(t, 1)))),
-        located("the curve falls like 1/t: the square root is missing (an exponent 1/2 lost to operator "
-                "precedence?)", _alt(lambda t, lr0: lr0 / (t + 1) / 2))]),
+        _located("inverse_sqrt_decay", "right at t = 0 but too large later: the API's convention shifts the step "
+                                       "by one", _alt(_sqrt_max_one)),
+        _located("inverse_sqrt_decay", "the curve falls like 1/t: the square root is missing (an exponent 1/2 "
+                                       "lost to operator precedence?)", _alt(_sqrt_precedence))]),
     _spec("linear_decay", _linear_cases, [
-        located("after total_steps the rate goes negative: it should stay at 0",
-                _alt(lambda t, lr0, total_steps: lr0 * (1 - t / total_steps))),
-        located("the curve reaches 0 one step too early", _alt(lambda t, lr0, total_steps: lr0 * max(0.0, 1 - t / (total_steps - 1))))]),
+        _located("linear_decay", "after total_steps the rate goes negative: it should stay at 0",
+                 _alt(_linear_unclipped)),
+        _located("linear_decay", "the curve reaches 0 one step too early", _alt(_linear_early))]),
     _spec("cosine_annealing", _cosine_cases, [
-        located("the curve starts below lr_min and rises: the difference of the two rates has the wrong sign "
-                "(a sign slip that appears in some lecture notes)",
-                _alt(lambda t, lr0, total_steps, lr_min=0.0: lr_min + 0.5 * (lr_min - lr0) * (1 + math.cos(math.pi * t / total_steps)))),
-        located("right up to total_steps, wrong after it: torch's closed form is not clipped there, it climbs "
-                "back up", _alt(lambda t, lr0, total_steps, lr_min=0.0: lr_min if t >= total_steps else _cos(t, lr0, total_steps, lr_min))),
-        located("the curve ignores lr_min", _alt(lambda t, lr0, total_steps, lr_min=0.0: _cos(t, lr0, total_steps, 0.0)))],
-          probes=[Probe("lr_min defaults to 0", lambda d: _torch_case(lambda o: S.CosineAnnealingLR(o, 20), 41, 0.1, 20),
+        _located("cosine_annealing", "the curve starts below lr_min and rises: the difference of the two rates "
+                                     "has the wrong sign (a sign slip that appears in some lecture notes)",
+                 _alt(_cos_sign)),
+        _located("cosine_annealing", "right up to total_steps, wrong after it: torch's closed form is not clipped "
+                                     "there, it climbs back up", _alt(_cos_clipped)),
+        _located("cosine_annealing", "the curve ignores lr_min", _alt(_cos_no_min))],
+          probes=[Probe("lr_min defaults to 0",
+                        lambda d: _torch_case(lambda o: S.CosineAnnealingLR(o, 20), 41, 0.1, 20),
                         hint="called without lr_min, the curve differs: is the default lr_min 0?")]),
     _spec("cosine_warm_restarts", _restart_cases, [
-        located("every cycle has length T_0: the cycles should grow by T_mult after each restart",
-                _alt(lambda t, lr0, T_0, T_mult=1, lr_min=0.0: _cos(t % T_0, lr0, T_0, lr_min)))],
+        _located("cosine_warm_restarts", "every cycle has length T_0: the cycles should grow by T_mult after each "
+                                         "restart", _alt(_restarts_fixed))],
           probes=[Probe("T_mult defaults to 1 and lr_min to 0",
                         lambda d: _torch_case(lambda o: S.CosineAnnealingWarmRestarts(o, 6), 40, 0.1, 6),
                         hint="called without T_mult and lr_min, the curve differs: are the defaults 1 and 0?")]),
     _spec("with_linear_warmup", _warmup_cases, adapt=returned_schedule,
           hint="the warmed-up schedule differs from the rule of the API", diagnoses=[
-              located("after the warm-up the schedule is not shifted: it should start from its own first value "
-                      "when the warm-up ends", lambda ev: ev.holds(_unshifted)),
-              located("during the warm-up the rate starts one step ahead: at t = 0 it should be 0",
-                      lambda ev: ev.holds(lambda c, g, w: float(g[0]) != 0.0 and w[0] == 0.0))],
+              _located("with_linear_warmup", "after the warm-up the schedule is not shifted: it should start from "
+                                             "its own first value when the warm-up ends",
+                       lambda ev: ev.holds(_unshifted)),
+              _located("with_linear_warmup", "during the warm-up the rate starts one step ahead: at t = 0 it "
+                                             "should be 0",
+                       lambda ev: ev.holds(lambda c, g, w: float(g[0]) != 0.0 and w[0] == 0.0))],
           probes=[Probe("warmup_steps = 0 gives the schedule unchanged", after_values=True,
                         case=lambda d: _warmup_case_zero(),
                         hint="with warmup_steps = 0 the result differs from the schedule itself "
                              "(a division by zero?)")]),
     _spec("triangular_cyclic", _cyclic_cases, [
-        located("one period is step_size steps: the rate should climb for step_size steps and fall for as many",
-                _alt(lambda t, lr_min, lr_max, step_size: lr_min + (lr_max - lr_min) * (1 - abs((t % step_size) / step_size * 2 - 1)))),
-        located("the curve starts at lr_max: the cycle should start at lr_min and climb",
-                _alt(lambda t, lr_min, lr_max, step_size: lr_max - (lr_max - lr_min) * (1 - abs((t % (2 * step_size)) / step_size - 1))))]),
+        _located("triangular_cyclic", "one period is step_size steps: the rate should climb for step_size steps "
+                                      "and fall for as many", _alt(_cyclic_short)),
+        _located("triangular_cyclic", "the curve starts at lr_max: the cycle should start at lr_min and climb",
+                 _alt(_cyclic_high))]),
     _spec("one_cycle", _one_cycle_cases, [
-        located("the peak comes one step late: torch counts the steps of the first phase from 0, so the peak "
-                "is at step pct_start * total_steps - 1", lambda ev: ev.holds(_peak_late))]),
+        _located("one_cycle", "the peak comes one step late: torch counts the steps of the first phase from 0",
+                 lambda ev: ev.holds(_peak_late))]),
     Spec("ReduceLROnPlateau", "function", _plateau_cases, outputs=("lr",), keeps_dtype=False, adapt=driven_by,
          hints={"lr": "the rates returned by step(metric) differ from torch's ReduceLROnPlateau"},
-         diagnoses=[located("the first cut comes one epoch early: the rate is cut only after MORE than patience "
-                            "epochs without improvement", lambda ev: _cut_early(ev)),
-                    anywhere()],
+         diagnoses=[_located("ReduceLROnPlateau", "the first cut comes one epoch early: the rate is cut only after "
+                                                  "MORE than patience epochs without improvement",
+                             lambda ev: _cut_early(ev)),
+                    anywhere(_names("ReduceLROnPlateau"))],
          probes=[Probe("the defaults (min mode, factor 0.1, patience 10, threshold 1e-4)",
                        lambda d: _plateau_case(_metrics(d, 40), 0.1),
                        hint="called with only lr0, the rates differ: check the defaults of the arguments"),
-                 float_probe(lambda d: _plateau_case(_metrics(d, 20), 0.1, patience=1), "every rate that step returns")]),
+                 float_probe(lambda d: _plateau_case(_metrics(d, 20), 0.1, patience=1),
+                             "every rate that step returns")]),
 ]
 
 

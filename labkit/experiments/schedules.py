@@ -73,7 +73,8 @@ def quadratic_descent(lr: float, curvature: float = 1.0, steps: int = 100, w0: f
 
 # ----------------------------------------------------------------------------- the digits MLP
 def digits_mlp(seed: int, widths: Sequence[int] = (64, 64, 10), device=None) -> nn.Sequential:
-    """An MLP 64-...-10 with ReLUs and PyTorch's default init, drawn from ``seed`` (the global RNG is left as it was)."""
+    """An MLP 64-...-10 with ReLUs and PyTorch's default init, drawn from ``seed`` (the global RNG is left as
+    it was)."""
     layers: list[nn.Module] = []
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

@@ -58,7 +58,8 @@ def plot_curves(series: Mapping[str, Sequence[float]], title: str, ylabel: str, 
             ax.plot(xs[label], shown, color=colour, linewidth=1.6, label=label)
     if hline is not None:
         ax.axhline(hline[0], color="0.3", linestyle="--", linewidth=1.0, label=hline[1])
-    ax.set(title=title, xlabel=xlabel + (" (log scale)" if logx else ""), ylabel=ylabel + (" (log scale)" if logy else ""))
+    ax.set(title=title, xlabel=xlabel + (" (log scale)" if logx else ""),
+           ylabel=ylabel + (" (log scale)" if logy else ""))
     if logx:
         ax.set_xscale("log")
     if logy:

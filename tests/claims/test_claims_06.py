@@ -47,7 +47,8 @@ def test_06_03_to_05_noise_floor_annealing_and_decaying_too_fast(seed):
     assert low <= slope <= high
     total, lr0 = 3000, 0.03
     schedules = [lambda t: lr0, lambda t: R.multistep_decay(t, lr0, [1000, 2000]),
-                 lambda t: R.exponential_decay(t, lr0, 1e-3 ** (1 / total)), lambda t: R.cosine_annealing(t, lr0, total),
+                 lambda t: R.exponential_decay(t, lr0, 1e-3 ** (1 / total)),
+                 lambda t: R.cosine_annealing(t, lr0, total),
                  lambda t: R.inverse_time_decay(t, lr0, 0.01), lambda t: R.exponential_decay(t, lr0, 0.9)]
     final = E.sgd_regression(problem, schedules, total)[:, -1]
     assert float((final[1:5] / final[0]).max()) <= C["annealed_vs_constant"]
