@@ -115,3 +115,19 @@ def test_06_11_range_test_finds_a_rate_that_trains(seed):
     assert not math.isfinite(run["losses"][-1]) or run["losses"][-1] > run["losses"][0]
     acc = E.accuracy_after_training(seed, run["best_lr"] / C["range_test_divisor"], device="cpu")
     assert acc >= C["range_test_accuracy"]
+
+
+def test_06_06_cosine_annealing_starts_at_lr0_is_half_way_at_half_time_ends_at_lr_min_and_equals_torch():
+    lr0, lr_min, total = 0.1, 0.01, 100
+    param = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([param], lr=lr0)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total, eta_min=lr_min)
+    theirs = []
+    for _ in range(total + 1):
+        theirs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    ours = [R.cosine_annealing(t, lr0, total, lr_min) for t in range(total + 1)]
+    assert abs(ours[0] - lr0) <= 1e-12 and abs(ours[total // 2] - (lr0 + lr_min) / 2) <= 1e-12
+    assert abs(ours[total] - lr_min) <= 1e-12
+    assert max(abs(a - b) for a, b in zip(ours, theirs)) <= 1e-12
