@@ -24,6 +24,9 @@ from .spec import Case, Diagnosis, Probe, Spec, Statistic
 __all__ = ["SPECS", "ANSWERS", "border_sweep", "search_table", "two_numbers"]
 
 
+EXACT = 0.5  # the upper end of the interval of a count that must be 0 (a count is a whole number)
+
+
 # --- on_border: one call per value of a sweep --------------------------------------------------------
 
 def border_sweep(fn):
@@ -230,7 +233,7 @@ def _scores_are_objective(case, outputs):
 
 def _out_of_order(case, outputs):
     key = [v for v in outputs[1].tolist() if v != -math.inf]  # diverged runs: judged below
-    return float(sum(1 for a, b in zip(key, key[1:]) if a < b)), 0.0, 0.0
+    return float(sum(1 for a, b in zip(key, key[1:]) if a < b)), 0.0, EXACT
 
 
 def _nan_last(case, outputs):
@@ -241,7 +244,7 @@ def _nan_last(case, outputs):
             seen_nan = True
         elif seen_nan:
             bad += 1
-    return float(bad), 0.0, 0.0
+    return float(bad), 0.0, EXACT
 
 
 def _in_range(case, outputs):
@@ -252,17 +255,17 @@ def _in_range(case, outputs):
         else:
             lo, hi = spec[1], spec[2]
             bad += int(((col < lo * (1 - 1e-12)) | (col > hi * (1 + 1e-12))).sum())
-    return float(bad), 0.0, 0.0
+    return float(bad), 0.0, EXACT
 
 
 def _every_option(case, outputs):
     missing = 0
     if outputs[0].shape[0] < 30:  # too few trials to expect every option
-        return 0.0, 0.0, 0.0
+        return 0.0, 0.0, EXACT
     for _, spec, col in _columns(case, outputs[0]):
         if spec[0] == "choice":
             missing += sum(1 for o in spec[1] if float(o) not in col.tolist())
-    return float(missing), 0.0, 0.0
+    return float(missing), 0.0, EXACT
 
 
 def _independent(case, outputs):
@@ -392,7 +395,7 @@ SPECS = [
          statistics=[
              Statistic("every sample lies in [low, high]",
                        lambda c, o: (float(((o[0] < c.args[0] * (1 - 1e-6)) | (o[0] > c.args[1] * (1 + 1e-6)))
-                                           .sum()), 0.0, 0.0),
+                                           .sum()), 0.0, EXACT),
                        hint="some samples lie outside [low, high]: is the exponent drawn between the logarithms of "
                             "low and high, in the base you raise to?"),
              Statistic("log10 of the samples is uniform between log10 low and log10 high (Kolmogorov-Smirnov "
@@ -404,8 +407,8 @@ SPECS = [
                        hint="the samples are not spread evenly over the orders of magnitude between low and high",
                        diagnoses=[Diagnosis("most samples sit in the top decade: they are uniform on [low, high], "
                                             "not on a log scale", lambda ev: True)]),
-             Statistic("samples are not limited to a few values", lambda c, o: (
-                 float(torch.unique(o[0]).numel()) / o[0].numel(), 0.99, 1.0),
+             Statistic("samples are not limited to a few values (fraction of repeated samples)", lambda c, o: (
+                 1.0 - float(torch.unique(o[0]).numel()) / o[0].numel(), 0.0, 0.01),
                        hint="many samples are repeated: is the exponent rounded to whole powers of ten?")]),
     Spec("random_search", "random", _search_cases, outputs=("values", "scores"), adapt=search_table,
          keeps_dtype=False,
