@@ -329,7 +329,7 @@ def random_vs_grid(random_search: Callable, seed: int, reps: int = 200, side: in
     of the student's ``random_search`` on the same budget, ``reps`` times; how often random is closer."""
     g = _gen(seed)
     space = {"a": ("uniform", 0.0, 1.0), "b": ("uniform", 0.0, 1.0)}
-    grid = [(i + 0.5) / side for i in range(side)]
+    grid = [i / (side - 1) for i in range(side)]  # a grid spans its range, ends included (np.linspace)
     wins = ties = 0
     for _ in range(reps):
         target = float(torch.rand((), generator=g))
@@ -346,8 +346,8 @@ def _peaked(lr: float, g: torch.Generator, peak: float = 0.3) -> float:
     return -(math.log10(lr) - math.log10(peak)) ** 2 + 0.01 * float(torch.randn((), generator=g))
 
 
-def border_search(random_search: Callable, on_border: Callable, seed: int, n: int = 30) -> dict:
-    """An objective peaked at lr = 0.3, searched with 30 trials in [1e-6, 1e-2] (the best lands on the border)
+def border_search(random_search: Callable, on_border: Callable, seed: int, n: int = 60) -> dict:
+    """An objective peaked at lr = 0.3, searched with 60 trials in [1e-6, 1e-2] (the best lands on the border)
     and again in [1e-3, 10]."""
     g = _gen(seed)
     out = {}
