@@ -485,10 +485,10 @@ def test_set_optimism(seed: int, configs: int = 50, n_test: int = 100, true_acc:
 
 
 # ----------------------------------------------------------------------------- 08-20
-def feature_scaling(seed: int, steps: int = 100, lrs=(1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0),
+def feature_scaling(seed: int, steps: int = 100, lrs=(1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0, 3.0),
                     device=None) -> dict:
     """Softmax regression by full-batch gradient descent on standardised digits, and on the same with pixel
-    column j multiplied by 10^U(-1, 1): the best final training loss over 9 learning rates, and the loss
+    column j multiplied by 10^U(-1, 1): the best final training loss over 10 learning rates, and the loss
     curve at each one's best rate."""
     d = digits(seed, device)
     g = _gen(seed)
