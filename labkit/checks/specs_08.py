@@ -479,7 +479,7 @@ SPECS = [
          hints={"auc": "the area differs from sklearn.metrics.roc_auc_score"},
          diagnoses=[Diagnosis("the area is 1 - AUC: a higher score should mean 'more likely positive'",
                               lambda ev: ev.matches(lambda c, w: 1 - w)),
-                    Diagnosis("right without ties, wrong with them: a tied positive-negative pair counts 1/2",
+                    Diagnosis("right without ties, wrong with them: how should a tied positive-negative pair count?",
                               lambda ev: ev.holds(lambda c, g, w: abs(float(g) - float(w)) < 1e-9 or
                                                   torch.unique(c.args[1]).numel() < c.args[1].numel()))],
          probes=[Probe("raises ValueError when y_true holds one class only",

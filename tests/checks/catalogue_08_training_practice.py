@@ -882,5 +882,5 @@ HINTS = [  # (function, buggy version, words the hint or measurement of some fai
     ("precision_recall", pr_swapped, "swapped"),
     ("precision_recall", pr_nan, "not NaN"),
     ("roc_auc", auc_inverted, "1 - AUC"),
-    ("roc_auc", auc_strict, "counts 1/2"),
+    ("roc_auc", auc_strict, "tied positive-negative pair"),
 ]
