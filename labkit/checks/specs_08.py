@@ -468,7 +468,8 @@ SPECS = [
                                   torch.nn.functional.one_hot(p.argmax(1), p.shape[1]).double()
                                   for p in c.args[0]]).mean(0)))]),
     Spec("precision_recall", "function", _pr_cases, outputs=("precision", "recall"), keeps_dtype=False,
-         adapt=two_numbers,
+         adapt=two_numbers, forbid=("sklearn.metrics.precision_score", "sklearn.metrics.recall_score",
+                                    "sklearn.metrics.precision_recall_fscore_support"),
          hints={"precision": "precision differs", "recall": "recall differs"},
          diagnoses=[Diagnosis("precision and recall are swapped: precision divides by what was predicted positive, "
                               "recall by what is positive",
@@ -476,6 +477,7 @@ SPECS = [
                     Diagnosis("a denominator of 0 must give 0.0 (as sklearn), not NaN",
                               lambda ev: any(bool(torch.isnan(g).any()) for g in ev.got))]),
     Spec("roc_auc", "function", _auc_cases, outputs=("auc",), returns_float=True, keeps_dtype=False,
+         forbid=("sklearn.metrics.roc_auc_score", "sklearn.metrics.roc_curve", "sklearn.metrics.auc"),
          hints={"auc": "the area differs from sklearn.metrics.roc_auc_score"},
          diagnoses=[Diagnosis("the area is 1 - AUC: a higher score should mean 'more likely positive'",
                               lambda ev: ev.matches(lambda c, w: 1 - w)),

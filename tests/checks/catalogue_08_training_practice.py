@@ -842,6 +842,19 @@ CORRECT = {
     "roc_auc": [R.roc_auc, auc_alt_pairs, auc_alt_roc_curve, auc_alt_loops],
 }
 
+def pr_sklearn(y_true, y_pred):
+    from sklearn.metrics import precision_score, recall_score
+
+    t, p = y_true.cpu().numpy(), y_pred.cpu().numpy()
+    return float(precision_score(t, p, zero_division=0)), float(recall_score(t, p, zero_division=0))
+
+
+def auc_sklearn(y_true, scores):
+    import sklearn.metrics
+
+    return float(sklearn.metrics.roc_auc_score(y_true.cpu().numpy(), scores.cpu().numpy()))
+
+
 CHEATS = {  # (function, version, the call the report must name)
     "expected_initial_loss": [(eil_answer_key, "labkit.reference.expected_initial_loss")],
     "update_to_weight_ratio": [(uwr_answer_key, "labkit.reference.update_to_weight_ratio")],
@@ -850,8 +863,9 @@ CHEATS = {  # (function, version, the call the report must name)
     "on_border": [(ob_answer_key, "labkit.reference.on_border")],
     "ema_update": [(ema_answer_key, "labkit.reference.ema_update")],
     "ensemble_predict": [(ens_answer_key, "labkit.reference.ensemble_predict")],
-    "precision_recall": [(pr_answer_key, "labkit.reference.precision_recall")],
-    "roc_auc": [(auc_answer_key, "labkit.reference.roc_auc")],
+    "precision_recall": [(pr_answer_key, "labkit.reference.precision_recall"),
+                         (pr_sklearn, "sklearn.metrics.precision_score")],
+    "roc_auc": [(auc_answer_key, "labkit.reference.roc_auc"), (auc_sklearn, "sklearn.metrics.roc_auc_score")],
 }
 
 CHECK_PROBLEMS: dict[str, tuple[str, list[int] | None]] = {}
