@@ -36,7 +36,7 @@ from .optimizers import plot_curves
 from .regularization import plot_panels
 from .practice import plot_decade_shares, plot_roc, plot_search  # noqa: F401  (notebook 08)
 from .training import plot_accuracy, plot_loss, plot_schedule, plot_search_results, plot_update_ratios
-from .schedules import plot_curves, plot_plateau_run, plot_range_test, plot_rate_and_loss, plot_warmup_runs  # noqa: F401
+from .schedules import plot_series, plot_plateau_run, plot_range_test, plot_rate_and_loss, plot_warmup_runs  # noqa: F401
 
 __all__ = [
     "plot_loss", "plot_accuracy", "plot_layer_histograms", "plot_update_ratios", "plot_schedule",

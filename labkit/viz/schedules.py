@@ -1,7 +1,7 @@
 """Plots of notebook 06 (learning-rate schedules).
 
 =============================  ==========================================================
-``plot_curves``                several named curves against the step (or epoch), optional log axes
+``plot_series``                several named curves against the step (or epoch), optional log axes
 ``plot_rate_and_loss``         the rate (top) and the loss (bottom) of several runs, one shared x axis
 ``plot_warmup_runs``           loss and sharpness of gradient descent with and without warm-up
 ``plot_plateau_run``           validation loss and the rate a plateau detector chose, per epoch
@@ -10,7 +10,7 @@
 
 Example
 -------
->>> fig = plot_curves({"lr 0.1": [1.0, 0.5, 0.2], "lr 0.01": [1.0, 0.9, 0.8]}, title="Loss", ylabel="loss")
+>>> fig = plot_series({"lr 0.1": [1.0, 0.5, 0.2], "lr 0.01": [1.0, 0.9, 0.8]}, title="Loss", ylabel="loss")
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from ._common import as_1d, moving_average, new_axes
 
-__all__ = ["plot_curves", "plot_rate_and_loss", "plot_warmup_runs", "plot_plateau_run", "plot_range_test"]
+__all__ = ["plot_series", "plot_rate_and_loss", "plot_warmup_runs", "plot_plateau_run", "plot_range_test"]
 
 
 def _series(series: Mapping, name: str) -> dict:
@@ -37,7 +37,7 @@ def _finite_positive(y: np.ndarray) -> np.ndarray:
     return y
 
 
-def plot_curves(series: Mapping[str, Sequence[float]], title: str, ylabel: str, xlabel: str = "step",
+def plot_series(series: Mapping[str, Sequence[float]], title: str, ylabel: str, xlabel: str = "step",
                 logx: bool = False, logy: bool = False, x: Mapping[str, Sequence[float]] | None = None,
                 smooth: int = 1, hline: tuple[float, str] | None = None,
                 ylim: tuple[float, float] | None = None) -> Figure:
