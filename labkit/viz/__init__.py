@@ -45,3 +45,4 @@ __all__ = [
 ]
 
 register_notebook_display()
+from . import augmentation  # noqa: F401  (notebook 07's plots: viz.augmentation.plot_...)
