@@ -18,6 +18,7 @@ import torch
 
 from . import stats
 from .core import StudentError
+from .answers import Answer
 from .spec import Case, Diagnosis, Probe, Spec, Statistic
 from .stateful import binomial_tolerance
 
@@ -856,4 +857,20 @@ def _tta_chain(case):
 SPECS = [HFLIP, CROP, RANDOM_FLIP, RANDOM_CROP, GRAY, BRIGHTNESS, CONTRAST, SATURATION, COLOR_JITTER, PCA_LIGHTING,
          AFFINE_MATRIX, AFFINE, CUTOUT, MIXUP, CUTMIX, TTA]
 
-ANSWERS = []
+ANSWERS = [
+    Answer("q_brightness_pixel", "number", 1.0, abs_tol=1e-6,
+           explain="brightness multiplies the pixel by 1.5, giving 1.05, which the clamp brings back to 1.0",
+           wrong=(1.05, 0.7, 1.2, 0.35), right=(1, 1.0)),
+    Answer("q_cutmix_lam", "number", 0.875, abs_tol=1e-3,
+           explain="the box covers 16 * 8 = 128 of the 1024 pixels, so the image keeps 1 - 128/1024 = 0.875 of its "
+                   "own content, and that is its label's weight",
+           wrong=(0.125, 0.5, 0.25, 0.75), right=(0.875, 7 / 8)),
+    Answer("q_small_alpha", "choice", "near an original",
+           explain="Beta(0.2, 0.2) puts most of its mass near 0 and 1 (about two thirds of the draws lie within "
+                   "0.1 of them), so most mixed images are one image with a faint trace of its partner",
+           choices=("near an original", "near a half-half blend"), wrong=("near a half-half blend",)),
+    Answer("q_flip_digits", "choice", "much lower",
+           explain="mirrored digits are mostly not the digit they were (a 2 looks like a 5, a 3 like an E): the "
+                   "network trained on upright digits loses about half of its accuracy on them",
+           choices=("about the same", "much lower"), wrong=("about the same",)),
+]
