@@ -154,7 +154,7 @@ def tta_gain(random_crop: Callable, tta_predict: Callable, seed: int = 0, n: int
 def colour_rules(adjust_brightness, adjust_contrast, adjust_saturation, rgb_to_grayscale, seed: int = 0) -> dict:
     """07-06: the three blends on random images kept away from the clamp: their largest deviations from the rules."""
     g = torch.Generator().manual_seed(seed)
-    x = 0.3 + 0.4 * torch.rand(6, 3, 8, 8, generator=g, dtype=torch.float64)
+    x = 0.3 + 0.3 * torch.rand(6, 3, 8, 8, generator=g, dtype=torch.float64)  # f x stays below 1 for f <= 1.5
     f = 0.5 + float(torch.rand(1, generator=g))
     grey = rgb_to_grayscale(x)
     mean = grey.mean(dim=(1, 2, 3), keepdim=True)
