@@ -14,7 +14,7 @@ from pathlib import Path
 from .course import KERNEL_NAME, Course, CourseError, remove_course
 from .feedback import generate_feedback
 from .grade import Limits, grade_assignment
-from .release import release
+from .release import release, validate_all
 from .report import write_report
 from .sample_class import (apply_manual_grades, build_sample_class, compare_with_expectations,
                            load_sample_class, sample_class_assignments)
@@ -48,7 +48,8 @@ def run_demo(course: Path, notebooks_dir: Path, assignments: list[str] | None = 
 
     step("release", "release the assignments and prove their tests")
     for assignment in assignments:
-        release(course, assignment, log=log)
+        release(course, assignment, validate=False, log=log)
+    validate_all(course, assignments, jobs=limits.jobs, log=log)
 
     step("sample", "bundled sample classes -> submitted/")
     for assignment, students in classes.items():
