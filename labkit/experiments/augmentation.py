@@ -22,13 +22,14 @@ from torch import nn
 
 from ..data import load_digits, load_sample_photos
 
-__all__ = ["THRESHOLDS", "train_mlp", "accuracy", "flipped_digits", "shift_invariance", "tta_gain", "colour_rules",
+__all__ = ["THRESHOLDS", "train_mlp", "accuracy", "flipped_digits", "shift_invariance", "augmented_vs_new", "tta_gain", "colour_rules",
            "photo_pca", "lighting_offsets", "affine_composition", "beta_law", "mixup_labels", "cutmix_area"]
 
 THRESHOLDS = {
     "digits_val_acc": (0.93, 1.0),  # 07-01 val accuracy of the MLP on D
     "flip_drop": 0.3,  # 07-01 accuracy lost on horizontally flipped digits: at least
     "shift_gain": 0.3,  # 07-02 accuracy on shifted digits, trained with shifts minus without: at least
+    "new_vs_augmented": 0.0,  # 07-04 val accuracy with 2n real digits minus n digits + shifts: at least
     "tta_change": -0.01,  # 07-05 TTA accuracy minus single view: at least
     "colour_exact": 1e-6,  # 07-06 the blends' rules, largest deviation: at most
     "pc1_share": 0.85,  # 07-07 share of the RGB variance on the first principal component: at least
@@ -116,6 +117,19 @@ def shift_invariance(random_crop: Callable, seed: int = 0, n: int = 100, device=
     xs = random_crop(xv, 8, padding=1, generator=torch.Generator().manual_seed(seed + 99))
     return {"plain_clean": accuracy(plain, xv, yv), "plain_shifted": accuracy(plain, xs, yv),
             "aug_clean": accuracy(aug, xv, yv), "aug_shifted": accuracy(aug, xs, yv)}
+
+
+def augmented_vs_new(random_crop: Callable, seed: int = 0, n: int = 100, device=None, steps: int = 400) -> dict:
+    """07-04: validation accuracy of an MLP trained on 2n real digits against one trained on n digits with
+    random ±1-pixel shifts (pad 1, random 8x8 crop) at every step."""
+    xt, yt, xv, yv = _digits(seed)
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randperm(len(xt), generator=g)[:2 * n]
+    xt, yt, xv = _raw_range(xt)[idx], yt[idx], _raw_range(xv)
+    real = train_mlp(xt, yt, steps=steps, lr=1e-3, seed=seed, device=device)
+    aug = train_mlp(xt[:n], yt[:n], steps=steps, lr=1e-3, seed=seed, device=device,
+                    augment=lambda x, gen: random_crop(x, 8, padding=1, generator=gen))
+    return {"real_2n": accuracy(real, xv, yv), "aug_n": accuracy(aug, xv, yv)}
 
 
 def _shifts(x: torch.Tensor) -> list[Callable]:
