@@ -382,11 +382,11 @@ def _rotation(d):
 def _lighting_cases(d):
     vec = _rotation(d)
     lam = torch.tensor([0.2, 0.03, 0.004], dtype=torch.float64)
-    x = _images(d, 400, 3, 2, 2, 0.0, 1.0)
+    x = _images(d, 4000, 3, 1, 2, 0.0, 1.0)  # 12 000 weights: the normal law apart from a uniform one
     x[:, :, 0, 0] = 0.0  # a clamp at 0 or 1 would show
     x[:, :, 0, 1] = 1.0
     return [Case((x, lam, vec), {"alphastd": d.choice([0.1, 0.3])}),
-            Case((_images(d, 300, 3, 2, 3, 0.0, 1.0), lam.flip(0), vec)),
+            Case((_images(d, 1000, 3, 2, 1, 0.0, 1.0), lam.flip(0), vec)),
             Case((_images(d, 10, 3, 2, 2, 0.0, 1.0), lam, vec), {"alphastd": 0.0})]
 
 

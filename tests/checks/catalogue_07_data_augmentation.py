@@ -565,7 +565,7 @@ def sa_alt_centre(x, f):
 def sa_alt_einsum(x, f):
     if x.shape[1] != 3:
         return x.clone()
-    g = torch.einsum("nchw,c->nhw", x, torch.tensor(LUMA, dtype=x.dtype)).unsqueeze(1)
+    g = torch.einsum("nchw,c->nhw", x, torch.tensor(LUMA, dtype=x.dtype, device=x.device)).unsqueeze(1)
     return torch.clamp(_f(f, x) * x + (1 - _f(f, x)) * g, 0, 1)
 
 
@@ -667,53 +667,67 @@ def _light(x, off):
     return x + off.to(x)[:, :, None, None]
 
 
+def _cpu(*ts):
+    return tuple(t.cpu().double() for t in ts)
+
+
 def pl_rows(x, eigvals, eigvecs, alphastd=0.1, generator=None):
+    eigvals, eigvecs = _cpu(eigvals, eigvecs)
     a = torch.randn(len(x), 3, generator=generator, dtype=torch.float64) * alphastd
     return _light(x, (a * eigvals) @ eigvecs)
 
 
 def pl_sqrt(x, eigvals, eigvecs, alphastd=0.1, generator=None):
+    eigvals, eigvecs = _cpu(eigvals, eigvecs)
     a = torch.randn(len(x), 3, generator=generator, dtype=torch.float64) * alphastd
     return _light(x, (a * eigvals.sqrt()) @ eigvecs.T)
 
 
 def pl_no_eigvals(x, eigvals, eigvecs, alphastd=0.1, generator=None):
+    eigvals, eigvecs = _cpu(eigvals, eigvecs)
     a = torch.randn(len(x), 3, generator=generator, dtype=torch.float64) * alphastd
     return _light(x, a @ eigvecs.T)
 
 
 def pl_uniform(x, eigvals, eigvecs, alphastd=0.1, generator=None):
+    eigvals, eigvecs = _cpu(eigvals, eigvecs)
     a = (torch.rand(len(x), 3, generator=generator, dtype=torch.float64) * 2 - 1) * alphastd * math.sqrt(3)
     return _light(x, (a * eigvals) @ eigvecs.T)
 
 
 def pl_one_alpha(x, eigvals, eigvecs, alphastd=0.1, generator=None):
+    eigvals, eigvecs = _cpu(eigvals, eigvecs)
     a = torch.randn(1, 3, generator=generator, dtype=torch.float64).expand(len(x), 3) * alphastd
     return _light(x, (a * eigvals) @ eigvecs.T)
 
 
 def pl_scalar_alpha(x, eigvals, eigvecs, alphastd=0.1, generator=None):
+    eigvals, eigvecs = _cpu(eigvals, eigvecs)
     a = torch.randn(len(x), 1, generator=generator, dtype=torch.float64).expand(len(x), 3) * alphastd
     return _light(x, (a * eigvals) @ eigvecs.T)
 
 
 def pl_clamped(x, eigvals, eigvecs, alphastd=0.1, generator=None):
+    eigvals, eigvecs = _cpu(eigvals, eigvecs)
     a = torch.randn(len(x), 3, generator=generator, dtype=torch.float64) * alphastd
     return _light(x, (a * eigvals) @ eigvecs.T).clamp(0, 1)
 
 
 def pl_variance(x, eigvals, eigvecs, alphastd=0.1, generator=None):
+    eigvals, eigvecs = _cpu(eigvals, eigvecs)
     a = torch.randn(len(x), 3, generator=generator, dtype=torch.float64) * alphastd ** 2
     return _light(x, (a * eigvals) @ eigvecs.T)
 
 
 def pl_per_pixel(x, eigvals, eigvecs, alphastd=0.1, generator=None):
+    eigvals, eigvecs = _cpu(eigvals, eigvecs)
     N, _, H, W = x.shape
     a = torch.randn(N, H, W, 3, generator=generator, dtype=torch.float64) * alphastd
     return x + ((a * eigvals) @ eigvecs.T).permute(0, 3, 1, 2).to(x)
 
 
 def pl_global_rng(x, eigvals, eigvecs, alphastd=0.1, generator=None):
+    eigvals, eigvecs = _cpu(eigvals, eigvecs)
     a = torch.randn(len(x), 3, dtype=torch.float64) * alphastd
     return _light(x, (a * eigvals) @ eigvecs.T)
 
@@ -722,19 +736,19 @@ def pl_alt_loop(x, eigvals, eigvecs, alphastd=0.1, generator=None):
     out = x.clone()
     for n in range(len(x)):
         a = torch.randn(3, generator=generator, dtype=torch.float64) * alphastd
-        out[n] += (eigvecs.to(torch.float64) @ (a * eigvals.to(torch.float64))).to(x)[:, None, None]
+        out[n] += (eigvecs.cpu().double() @ (a * eigvals.cpu().double())).to(x)[:, None, None]
     return out
 
 
 def pl_alt_einsum(x, eigvals, eigvecs, alphastd=0.1, generator=None):
     a = torch.normal(0.0, float(alphastd), (len(x), 3), generator=generator, dtype=torch.float64)
-    off = torch.einsum("ck,nk->nc", eigvecs.to(torch.float64), a * eigvals.to(torch.float64))
+    off = torch.einsum("ck,nk->nc", eigvecs.cpu().double(), a * eigvals.cpu().double())
     return _light(x, off)
 
 
 def pl_alt_sum(x, eigvals, eigvecs, alphastd=0.1, generator=None):
     a = torch.randn(len(x), 3, generator=generator, dtype=torch.float64) * alphastd
-    off = sum((a[:, k:k + 1] * eigvals[k].double()) * eigvecs[:, k].double() for k in range(3))
+    off = sum((a[:, k:k + 1] * eigvals[k].cpu().double()) * eigvecs[:, k].cpu().double() for k in range(3))
     return _light(x, off)
 
 
