@@ -858,7 +858,7 @@ SPECS = [HFLIP, CROP, RANDOM_FLIP, RANDOM_CROP, GRAY, BRIGHTNESS, CONTRAST, SATU
          AFFINE_MATRIX, AFFINE, CUTOUT, MIXUP, CUTMIX, TTA]
 
 ANSWERS = [
-    Answer("q_brightness_pixel", "number", 1.0, abs_tol=1e-6,
+    Answer("q_clamped_pixel", "number", 1.0, abs_tol=1e-6,
            explain="brightness multiplies the pixel by 1.5, giving 1.05, which the clamp brings back to 1.0",
            wrong=(1.05, 0.7, 1.2, 0.35), right=(1, 1.0)),
     Answer("q_cutmix_lam", "number", 0.875, abs_tol=1e-3,
