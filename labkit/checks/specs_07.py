@@ -170,26 +170,27 @@ def _crop_windows(case, outputs):
     return float((found[:, 0] < 0).sum()), 0.0, 0.0
 
 
-def _crop_uniform(case, outputs):
-    """The worst of: the mean top, the mean left, the fractions at the first and last offsets."""
-    found, kt, kl = _windows(case, outputs)
-    n = len(found)
-    worst = (0.0, 0.0, 1.0)
-    for col, k in ((0, kt), (1, kl)):
-        v = found[:, col].double()
-        sd = math.sqrt((k * k - 1) / 12.0) if k > 1 else 0.0
-        if k == 1:
-            vals = [(float(v.abs().max()), 0.0, 0.0)]
-        else:
-            lo, hi = stats.mean_interval((k - 1) / 2, sd, n)
-            tol = binomial_tolerance(1 / k, n)
-            vals = [(float(v.mean()), lo, hi),
-                    (float((v == 0).double().mean()), 1 / k - tol, 1 / k + tol),
-                    (float((v == k - 1).double().mean()), 1 / k - tol, 1 / k + tol)]
-        for val, lo, hi in vals:
-            if not lo <= val <= hi:
-                return val, lo, hi
-    return worst
+def _crop_law(which):
+    """``which`` = "edges": the fractions of corners at the first and at the last position, each 1/k;
+    "mean": the mean corner, (k - 1)/2; the worst of rows and columns (within the sampling error)."""
+    def measure(case, outputs):
+        found, kt, kl = _windows(case, outputs)
+        n = len(found)
+        for col, k in ((0, kt), (1, kl)):
+            v = found[:, col].double()
+            if k == 1:
+                vals = [(float(v.abs().max()), 0.0, 0.0)]
+            elif which == "edges":
+                tol = binomial_tolerance(1 / k, n)
+                vals = [(float((v == 0).double().mean()), 1 / k - tol, 1 / k + tol),
+                        (float((v == k - 1).double().mean()), 1 / k - tol, 1 / k + tol)]
+            else:
+                vals = [(float(v.mean()), *stats.mean_interval((k - 1) / 2, math.sqrt((k * k - 1) / 12.0), n))]
+            for val, lo, hi in vals:
+                if not lo <= val <= hi:
+                    return val, lo, hi
+        return _pass()
+    return measure
 
 
 def _crop_independent(case, outputs):
@@ -197,12 +198,17 @@ def _crop_independent(case, outputs):
     if kt == 1 or kl == 1:
         return _pass()
     r = float(torch.corrcoef(found.double().T)[0, 1])
+    r = 0.0 if math.isnan(r) else r  # a constant corner: the laws above already judged it
     lim = stats.correlation_limit(len(found))
     return r, -lim, lim
 
 
 CROP_WINDOWS = ("every output image is a size x size window of its zero-padded input "
                 "(count of images that are not)")
+
+CROP_EDGES = ("the first and the last position that fit are each drawn for their share of the images "
+              "(within the sampling error)")
+CROP_MEAN = "the mean corner is the middle of the positions that fit (within the sampling error)"
 
 RANDOM_CROP = Spec(
     "random_crop", "random", _crop_cases_r, outputs=("out",), calls=("crop",),
@@ -211,12 +217,14 @@ RANDOM_CROP = Spec(
         Statistic(CROP_WINDOWS, _crop_windows, weight=2.0,
                   hint="some output images are not a window of the input padded with zeros on all four sides: "
                        "pad each side by padding, with zeros, then cut the window"),
-        Statistic("the window's corner is uniform over every position that fits (mean and the extreme positions, "
-                  "within the sampling error)", _crop_uniform, weight=3.0, requires=(CROP_WINDOWS,),
-                  hint="the windows' corners are not spread uniformly over the positions that fit",
-                  ),
+        Statistic(CROP_EDGES, _crop_law("edges"), weight=2.0, requires=(CROP_WINDOWS,),
+                  hint="the first or the last position where the window fits is drawn too rarely (or too often): "
+                       "every corner from 0 to the last one that fits must be possible (is the upper bound of the "
+                       "draw exclusive?), and each image needs its own draw"),
+        Statistic(CROP_MEAN, _crop_law("mean"), weight=1.0, requires=(CROP_WINDOWS, CROP_EDGES),
+                  hint="the windows' corners are not spread uniformly over the positions that fit"),
         Statistic("each image gets its own window, top and left drawn independently (correlation within the "
-                  "sampling error)", _crop_independent, weight=1.0, requires=(CROP_WINDOWS,),
+                  "sampling error)", _crop_independent, weight=1.0, requires=(CROP_WINDOWS, CROP_EDGES, CROP_MEAN),
                   hint="the row and column of the corners are correlated: draw top and left separately"),
     ])
 

@@ -1381,6 +1381,7 @@ HINTS = [
     ("random_horizontal_flip", rf_inverted, "probability of flipping"),
     ("random_horizontal_flip", rf_global_rng, "global RNG"),
     ("random_crop", rc_reflect, "padded with zeros"),
+    ("random_crop", rc_exclusive, "upper bound of the draw exclusive"),
     ("rgb_to_grayscale", gr_mean, "plain average"),
     ("rgb_to_grayscale", gr_bgr, "channel 0 is red"),
     ("adjust_brightness", br_no_clamp, "clamp"),
