@@ -346,7 +346,8 @@ class Runner:
         spec = self.spec
         if value is _MISSING:
             raise StudentError(f"{spec.state[0]}[{output!r}] is missing after the call")
-        if spec.returns_float or spec.returns_int or (spec.kind == "loss" and output == spec.outputs[0]):
+        if spec.returns_float or spec.returns_int or (spec.kind == "loss" and output == spec.outputs[0]) or \
+                output in getattr(spec, "scalars", ()):
             return _scalar(value, output)
         return as_plain_tensor(value, output)
 

@@ -180,6 +180,7 @@ class Spec:
     calls: tuple[str, ...] = ()  # graded functions it may call: graded with their references instead
     returns_float: bool = False  # the (single) output must be a Python float
     returns_int: bool = False  # every output must be a Python int
+    scalars: tuple[str, ...] = ()  # outputs that are one number (a Python float or a 0-d tensor), e.g. mixup's lam
     keeps_dtype: bool = True
     forward: str | None = None  # backward: the name of its forward
     grads: tuple[str, ...] = ()  # backward: the forward's argument each gradient belongs to

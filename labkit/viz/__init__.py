@@ -24,6 +24,7 @@ Example
 from __future__ import annotations
 
 from . import activations  # noqa: F401  (notebook 01's plots: viz.activations.plot_...)
+from . import augmentation  # noqa: F401  (notebook 07's plots: viz.augmentation.plot_...)
 from ._common import register_notebook_display
 from .contours import plot_trajectories
 from .initialization import plot_activation_grid, plot_loss_curves, plot_per_layer
