@@ -1,0 +1,288 @@
+"""Visible checks without the answer key: the reference's results on the visible cases, frozen.
+
+The student kit (``labgrade kit``, ``autograder/kit.py``) ships ``labkit`` without
+``labkit.reference``. The instructor's release runs every visible check once with the reference
+(:func:`freeze`): every call the check makes to the reference (outputs, a forward's cache, the
+forward a backward needs, the extra probes, the reference calls of a diagnosis) is recorded, keyed by
+a hash of its inputs, and written as plain tensors and numbers (``frozen_cases.pt``, loadable with
+``torch.load(weights_only=True)``). In the kit the same specs draw the same visible cases (seed 0,
+the kit's pinned torch) and the runner asks :class:`FrozenFunction` objects instead of the
+reference: the same sub-checks, diagnoses and hints, from data. Answered questions keep only their
+form (kind and choices): their answer and explanation stay with the instructor.
+
+What cannot be frozen: a reference call whose inputs hold a callable (e.g. a function to
+differentiate) has no key; the specs give such cases an ``expect`` computed without the reference,
+so they need none. A graded helper the function calls (``Spec.calls``) cannot be swapped for the
+reference in the kit: the student's own helper runs, and the report says so.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+__all__ = ["FROZEN_FILE", "FrozenMiss", "FrozenFunction", "active", "table", "freeze", "save", "key"]
+
+FROZEN_FILE = "frozen_cases.pt"  # beside this module, in the student kit only
+_TABLE: dict | None = None
+_LOADED = False
+
+
+class FrozenMiss(RuntimeError):
+    """The kit holds no frozen result for these inputs (the visible cases were drawn differently)."""
+
+
+class _Unkeyable(Exception):
+    pass
+
+
+def _path() -> Path:
+    return Path(__file__).resolve().with_name(FROZEN_FILE)
+
+
+def table() -> dict | None:
+    """The frozen table of the student kit, or None in the instructor's package (no frozen file)."""
+    global _TABLE, _LOADED
+    if not _LOADED:
+        path = _path()
+        _TABLE = torch.load(path, weights_only=True) if path.is_file() else None
+        _LOADED = True
+    return _TABLE
+
+
+def active() -> bool:
+    """True in the student kit: visible checks answer from frozen results, never from a reference."""
+    return table() is not None
+
+
+# keys --------------------------------------------------------------------------------------------
+def _encode(h, value, strict: bool) -> None:
+    if issubclass(type(value), torch.Tensor):
+        t = value.detach().cpu().contiguous()
+        h.update(f"T{t.dtype}{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    elif value is None or type(value) in (bool, int, float, complex, str, bytes):
+        h.update(f"{type(value).__name__}:{value!r}|".encode())
+    elif isinstance(value, (torch.dtype, torch.device)):
+        h.update(f"{type(value).__name__}:{value}|".encode())
+    elif type(value) in (tuple, list):
+        h.update(f"{type(value).__name__}{len(value)}(".encode())
+        for v in value:
+            _encode(h, v, strict)
+        h.update(b")")
+    elif type(value) is dict:
+        h.update(f"dict{len(value)}(".encode())
+        for k in sorted(value, key=repr):
+            _encode(h, k, strict)
+            _encode(h, value[k], strict)
+        h.update(b")")
+    elif strict or callable(value):
+        raise _Unkeyable(type(value).__name__)
+    else:  # an object inside a cache: stored as its marker, so the stored cache gives the same key
+        _encode(h, _marker(value), strict)
+
+
+def _marker(value) -> str:
+    return f"<not frozen: {type(value).__name__}>"
+
+
+def key(args: tuple, kwargs: dict) -> str | None:
+    """A hash of the inputs of one call, or None when an input has no plain form (a callable)."""
+    h = hashlib.sha256()
+    try:
+        for a in args:  # a forward's cache may hold objects (markers); a callable is never keyed
+            _encode(h, a, strict=callable(a))
+        _encode(h, dict(kwargs), strict=False)
+    except _Unkeyable:
+        return None
+    return h.hexdigest()
+
+
+def _plain(value):
+    """A reference's result as plain data (tensors on the CPU, numbers, tuples, lists, dicts)."""
+    if issubclass(type(value), torch.Tensor):
+        return value.detach().cpu().clone()
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if type(value) in (tuple, list):
+        return type(value)(_plain(v) for v in value)
+    if type(value) is dict:
+        return {k: _plain(v) for k, v in value.items()}
+    return _marker(value)
+
+
+def _copy(value):
+    if isinstance(value, torch.Tensor):
+        return value.clone()
+    if type(value) in (tuple, list):
+        return type(value)(_copy(v) for v in value)
+    if type(value) is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    return value
+
+
+# the kit's side ----------------------------------------------------------------------------------
+class FrozenFunction:
+    """Answers a reference function's calls on the visible cases, from the frozen table."""
+
+    def __init__(self, name: str, entry: dict):
+        self.name, self.calls = name, entry["calls"]
+        self.__signature__ = inspect.Signature(
+            [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in entry["params"]])
+        self.__name__ = self.__qualname__ = name
+
+    def __call__(self, *args, **kwargs):
+        k = key(args, kwargs)
+        if k is None or k not in self.calls:
+            raise FrozenMiss(
+                f"the student kit holds no expected result of {self.name} for these inputs: the visible "
+                f"cases were drawn differently than when the kit was built (torch {torch.__version__} here; "
+                "install the kit's pinned versions)")
+        return _copy(self.calls[k])
+
+    def __repr__(self) -> str:
+        return f"<frozen results of {self.name}>"
+
+
+def function(name: str) -> FrozenFunction:
+    """The frozen stand-in of ``labkit.reference.<name>`` (AttributeError when the kit has none)."""
+    entry = (table() or {}).get("functions", {}).get(name)
+    if entry is None:
+        raise AttributeError(f"labkit.reference is not part of the student kit (the answer key stays with the "
+                             f"instructor): there is no {name} here; use your own function")
+    return FrozenFunction(name, entry)
+
+
+# the instructor's side ---------------------------------------------------------------------------
+def _unwrapped(fn: Callable) -> Callable:
+    while getattr(fn, "__labkit_answer_key__", False) and hasattr(fn, "__wrapped__"):
+        fn = fn.__wrapped__
+    return fn
+
+
+class _Recorder:
+    def __init__(self, name: str, fn: Callable, store: dict):
+        self.name, self.fn = name, fn
+        params = list(inspect.signature(fn).parameters)
+        self.entry = store.setdefault(name, {"params": params, "calls": {}})
+        self.__signature__ = inspect.signature(fn)
+        self.__wrapped__ = fn
+
+    def __call__(self, *args, **kwargs):
+        out = self.fn(*args, **kwargs)
+        k = key(args, kwargs)
+        if k is not None:
+            self.entry["calls"][k] = _plain(out)
+        return out
+
+
+def freeze(specs, answers=()) -> dict:
+    """Run each spec's visible check with the reference as the student, recording every reference call;
+    evaluate every diagnosis on failing evidence (its reference calls recorded too); keep each
+    question's form. Returns the plain table the kit loads."""
+    from . import _reference
+    from .. import reference as R
+    from .spec import Case, Evidence
+    from .runner import run_spec
+
+    store: dict = {}
+    names = sorted({n for s in specs for n in ([s.name] + ([s.forward] if s.forward else []))})
+    saved = {n: getattr(R, n) for n in names if hasattr(R, n)}
+    try:
+        for n, fn in saved.items():  # a diagnosis that asks labkit.reference is recorded as well
+            setattr(R, n, _Recorder(n, fn, store))
+        for spec in specs:
+            ref = _reference(spec)
+            if spec.kind == "backward":
+                rec = (_Recorder(spec.forward, ref[0], store), _Recorder(spec.name, ref[1], store))
+                students = (_unwrapped(ref[0]), _unwrapped(ref[1]))
+            else:
+                rec = _Recorder(spec.name, ref, store)
+                students = (_unwrapped(ref),)
+            result = run_spec(spec, students, points=1, cases="visible", seed=0, reference=rec)
+            if result.forbidden or not result.passed:
+                raise RuntimeError(f"freezing {spec.name}: the reference does not pass its own visible check:\n"
+                                   + result.report())
+            _diagnose(spec, rec, Case, Evidence)
+    finally:
+        for n, fn in saved.items():
+            setattr(R, n, fn)
+    return {"torch": str(torch.__version__), "functions": store,
+            "answers": {a.name: {"kind": a.kind, "choices": tuple(str(c) for c in a.choices),
+                                 "prompt": str(a.prompt)} for a in answers}}
+
+
+def _diagnose(spec, rec, Case, Evidence) -> None:
+    """Every diagnosis of the spec and its probes on evidence where every output is wrong (2x + 1)."""
+    from .core import CheckResult
+    from .runner import Runner
+
+    runner = Runner(spec, (), CheckResult(spec.name, 1.0, "visible", 0), rec)
+    drawn = [Case.of(c) for c in spec.cases(runner.draw)]
+    if spec.kind == "backward":
+        for c in drawn:
+            c.dout = runner.draw.randn(*rec[0](*c.args, **c.kwargs)[0].shape)
+    groups = [(drawn, list(spec.diagnoses))]
+    for probe in spec.probes:
+        case = Case.of(probe.case(runner.draw))
+        if spec.kind == "backward" and case.dout is None:
+            case.dout = runner.draw.randn(*rec[0](*case.args, **case.kwargs)[0].shape)
+        if probe.raises is None:
+            groups.append(([case], list(probe.diagnoses) + list(spec.diagnoses)))
+    for cases, diagnoses in groups:
+        try:
+            wants = [runner.expected(c) for c in cases]
+        except Exception:
+            continue
+        for i, output in enumerate(spec.outputs):
+            try:
+                want = [torch.as_tensor(w[i], dtype=torch.float64) for w in wants]
+            except Exception:
+                continue
+            ev = Evidence(output, cases, [2 * w + 1 for w in want], want)
+            for d in diagnoses:
+                for part in (d.when, d.hint):
+                    if callable(part):
+                        try:
+                            part(ev)
+                        except Exception:
+                            pass
+
+
+def save(frozen: dict, path: Path) -> None:
+    """Write the table as plain tensors and containers (read back with ``weights_only=True``)."""
+    torch.save(frozen, path)
+    torch.load(path, weights_only=True)  # proves it loads safely
+
+
+class simulate:
+    """``with simulate(table):`` the checks in this process behave as in the student kit built from
+    ``table`` (frozen results, no graded helper swapped in; ``labkit.reference``'s graded names answer
+    from the table): for tests that compare the kit's reports with the full package's."""
+
+    def __init__(self, frozen_table: dict):
+        self.table = frozen_table
+
+    def __enter__(self):
+        global _TABLE, _LOADED
+        from .. import _student_code
+        from .. import reference as R
+
+        self.saved = (_TABLE, _LOADED)
+        _TABLE, _LOADED = self.table, True
+        self.attrs = {n: getattr(R, n) for n in self.table["functions"] if hasattr(R, n)}
+        for n in self.attrs:
+            setattr(R, n, _student_code.answer_key(function(n), f"labkit.reference.{n}"))
+        return self
+
+    def __exit__(self, *exc):
+        global _TABLE, _LOADED
+        from .. import reference as R
+
+        for n, fn in self.attrs.items():
+            setattr(R, n, fn)
+        _TABLE, _LOADED = self.saved
+        return False
