@@ -217,3 +217,22 @@ def test_the_wire_refuses_objects_and_tensor_subclasses():
     assert type(wire.encode(torch.zeros(2).as_subclass(Sub), keep=lambda o: 1)) is torch.Tensor
     with pytest.raises(wire.WireError):
         wire.receive(io.BytesIO((wire.MAX_BYTES + 1).to_bytes(8, "little")))
+
+
+ANSWER_KEY_CALLS = {  # a graded function that asks the answer key, spelled three ways
+    "mse_loss": "def mse_loss(pred, target):\n    from labkit.reference import mse_loss as _m\n    return _m(pred, target)\n",
+    "l1_loss": "def l1_loss(pred, target):\n    import importlib\n"
+               "    return importlib.import_module('labkit.reference').l1_loss(pred, target)\n",
+    "affine_forward": "def affine_forward(x, w, b):\n    import sys\n"
+                      "    return getattr(sys.modules['labkit.reference'], 'affine_forward')(x, w, b)\n",
+}
+
+
+def test_a_submission_calling_the_answer_key_scores_0_on_those_functions_with_the_call_named(tmp_path):
+    result = score(tmp_path, patches=ANSWER_KEY_CALLS)
+    got = points(result)
+    for name in ANSWER_KEY_CALLS:
+        assert got[name] == 0, (name, result.cells[name].report)
+        assert f"calls labkit.reference.{name} (the answer key)" in result.cells[name].report
+    untouched = [g for g in FULL if g not in ANSWER_KEY_CALLS and g != "affine_backward"]
+    assert all(got[g] == FULL[g] for g in untouched), got
