@@ -138,9 +138,10 @@ class FrozenFunction:
         k = key(args, kwargs)
         if k is None or k not in self.calls:
             raise FrozenMiss(
-                f"the student kit holds no expected result of {self.name} for these inputs: the visible "
-                f"cases were drawn differently than when the kit was built (torch {torch.__version__} here; "
-                "install the kit's pinned versions)")
+                f"the student kit holds no expected result of {self.name} for these inputs: it holds only "
+                "the reference's results on the visible cases of the checks (the answer key stays with the "
+                "instructor), drawn with the kit's pinned torch (here " f"{torch.__version__}); elsewhere "
+                "use your own function")
         return _copy(self.calls[k])
 
     def __repr__(self) -> str:
@@ -180,33 +181,40 @@ class _Recorder:
 
 
 def freeze(specs, answers=()) -> dict:
-    """Run each spec's visible check with the reference as the student, recording every reference call;
-    evaluate every diagnosis on failing evidence (its reference calls recorded too); keep each
-    question's form. Returns the plain table the kit loads."""
-    from . import _reference
+    """Run each spec's visible check (``checks.<name>``, whatever runner its kind uses) with the
+    reference as the student, recording every call of the reference (through ``labkit.reference`` or
+    ``Spec.reference``); evaluate every diagnosis on failing evidence (its reference calls recorded
+    too); keep each question's form. Returns the plain table the kit loads."""
+    from .. import checks
     from .. import reference as R
-    from .spec import Case, Evidence
-    from .runner import run_spec
 
     store: dict = {}
     names = sorted({n for s in specs for n in ([s.name] + ([s.forward] if s.forward else []))})
     saved = {n: getattr(R, n) for n in names if hasattr(R, n)}
     try:
-        for n, fn in saved.items():  # a diagnosis that asks labkit.reference is recorded as well
+        for n, fn in saved.items():  # the checks and the diagnoses that ask labkit.reference are recorded
             setattr(R, n, _Recorder(n, fn, store))
         for spec in specs:
-            ref = _reference(spec)
-            if spec.kind == "backward":
-                rec = (_Recorder(spec.forward, ref[0], store), _Recorder(spec.name, ref[1], store))
-                students = (_unwrapped(ref[0]), _unwrapped(ref[1]))
-            else:
-                rec = _Recorder(spec.name, ref, store)
-                students = (_unwrapped(ref),)
-            result = run_spec(spec, students, points=1, cases="visible", seed=0, reference=rec)
+            custom = spec.reference
+            pair = spec.kind == "backward" or spec.arity == 2
+            base = custom if custom is not None else (
+                (saved[spec.forward], saved[spec.name]) if pair else saved[spec.name])
+            students = tuple(_unwrapped(b) for b in base) if pair else (_unwrapped(base),)
+            if custom is not None:  # a spec's own reference: recorded under the spec's names
+                spec.reference = ((_Recorder(spec.forward, custom[0], store), _Recorder(spec.name, custom[1], store))
+                                  if pair else _Recorder(spec.name, custom, store))
+            try:
+                rec = checks._reference(spec)
+                result = getattr(checks, spec.name)(*students, points=1, cases="visible", quiet=True)
+            finally:
+                spec.reference = custom
             if result.forbidden or not result.passed:
                 raise RuntimeError(f"freezing {spec.name}: the reference does not pass its own visible check:\n"
                                    + result.report())
-            _diagnose(spec, rec, Case, Evidence)
+            try:
+                _diagnose(spec, rec)
+            except Exception:  # best effort: a diagnosis whose calls are not frozen names nothing in the kit
+                pass
     finally:
         for n, fn in saved.items():
             setattr(R, n, fn)
@@ -215,10 +223,11 @@ def freeze(specs, answers=()) -> dict:
                                  "prompt": str(a.prompt)} for a in answers}}
 
 
-def _diagnose(spec, rec, Case, Evidence) -> None:
+def _diagnose(spec, rec) -> None:
     """Every diagnosis of the spec and its probes on evidence where every output is wrong (2x + 1)."""
     from .core import CheckResult
     from .runner import Runner
+    from .spec import Case, Evidence
 
     runner = Runner(spec, (), CheckResult(spec.name, 1.0, "visible", 0), rec)
     drawn = [Case.of(c) for c in spec.cases(runner.draw)]
