@@ -46,3 +46,37 @@ def test_a_question_in_the_kit_checks_its_form_and_leaves_the_judgement_to_the_a
     with pytest.raises(RuntimeError, match="autograder only"):
         check_kit("b", points=1, cases="hidden")
     assert not frozen.active()  # the instructor's package: no frozen table beside labkit.checks
+
+
+def test_a_reference_that_updates_a_state_dict_is_replayed_with_the_same_update():
+    import torch
+
+    def step(w, config):
+        config["t"] = config.get("t", 0) + 1
+        return w - config["lr"] * w, config
+
+    store = {}
+    recorder = frozen._Recorder("step", step, store)
+    recorder(torch.ones(2), {"lr": 0.5})
+    replay, config = frozen.FrozenFunction("step", store["step"]), {"lr": 0.5}
+    w, out = replay(torch.ones(2), config)
+    assert config == {"lr": 0.5, "t": 1} and out == config and torch.equal(w, torch.full((2,), 0.5))
+    with pytest.raises(frozen.FrozenMiss):
+        replay(torch.ones(3), {"lr": 0.5})
+
+
+def test_a_spec_with_its_own_reference_is_frozen_and_checked_from_data():
+    import torch
+
+    from labkit.checks import Spec, make_check
+
+    spec = Spec("toy_cube", "function", lambda d: [(d.randn(4),), (d.randn(2, 3),)], outputs=("y",),
+                reference=lambda x: x ** 3, keeps_dtype=True)
+    table = frozen.freeze([spec])
+    assert len(table["functions"]["toy_cube"]["calls"]) >= 2
+    check = make_check(spec)
+    full = check(lambda x: x * x, points=2, quiet=True).report()
+    with frozen.simulate(table):
+        assert check(lambda x: x * x * x, points=2, quiet=True).earned == 2
+        assert check(lambda x: x * x, points=2, quiet=True).report() == full
+    assert spec.reference is not None and spec.reference(torch.tensor(2.0)) == 8
