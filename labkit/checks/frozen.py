@@ -107,6 +107,12 @@ def _plain(value):
         return value.detach().cpu().clone()
     if value is None or type(value) in (bool, int, float, str):
         return value
+    if isinstance(value, (bool, int, float, str)):  # numpy scalars and other subclasses: plain Python
+        for kind in (bool, int, float, str):
+            if isinstance(value, kind):
+                return kind(value)
+    if type(value).__module__ == "numpy" and hasattr(value, "shape"):  # an array, or a numpy scalar
+        return torch.as_tensor(value).clone() if getattr(value, "ndim", 0) else value.item()
     if type(value) in (tuple, list):
         return type(value)(_plain(v) for v in value)
     if type(value) is dict:
