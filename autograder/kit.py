@@ -50,9 +50,10 @@ def __getattr__(name):
     if name.startswith("__"):
         raise AttributeError(name)
     caller = _sys._getframe(1).f_globals.get("__name__", "")
-    if not caller.startswith("labkit."):
+    if not caller.startswith("labkit.checks."):  # only the visible checks get results, and only frozen ones
+        where = f" ({caller} asked for it: pass your own function there)" if caller.startswith("labkit.") else ""
         raise AttributeError(f"labkit.reference is not part of the student kit (the answer key stays with the "
-                             f"instructor): there is no {name} here; write your own")
+                             f"instructor): there is no {name} here{where}; write your own")
     from .. import _student_code
     from ..checks import frozen
 
