@@ -52,3 +52,19 @@ def test_each_grading_thread_draws_its_own_students_hidden_cases(tmp_path):
         assert drawn == used == students[student][name] & 0x7FFFFFFF
     assert len({used for _, used in seen.values()}) == len(students)
     assert checks.HIDDEN_SEEDS.get() is None  # nothing leaks into the main thread's context
+
+
+def test_a_new_secret_regrades_everyone_and_the_ledger_key_does_not_hold_it(tmp_path):
+    from types import SimpleNamespace
+
+    from autograder import ledger
+    from autograder.grade import Limits
+
+    (tmp_path / "source").mkdir()
+    course = SimpleNamespace(root=tmp_path, path=lambda step, assignment: tmp_path / step)
+    before = ledger.source_hash(course, "00_x", Limits())
+    assert before == ledger.source_hash(course, "00_x", Limits())
+    secret = course_secret(tmp_path)
+    assert secret.decode() not in before
+    (tmp_path / SECRET_FILE).unlink()
+    assert ledger.source_hash(course, "00_x", Limits()) != before
