@@ -49,16 +49,30 @@ import sys as _sys
 def __getattr__(name):
     if name.startswith("__"):
         raise AttributeError(name)
+    from .. import _student_code
+
     caller = _sys._getframe(1).f_globals.get("__name__", "")
     if not caller.startswith("labkit.checks."):  # only the visible checks get results, and only frozen ones
+        _student_code.refused(f"labkit.reference.{name}")  # asked from a graded function: it scores 0
         where = f" ({caller} asked for it: pass your own function there)" if caller.startswith("labkit.") else ""
         raise AttributeError(f"labkit.reference is not part of the student kit (the answer key stays with the "
                              f"instructor): there is no {name} here{where}; write your own")
-    from .. import _student_code
     from ..checks import frozen
 
     return _student_code.answer_key(frozen.function(name), f"labkit.reference.{name}")
 '''
+
+CUT_GETATTR = """
+
+
+def __getattr__(name):  # the student kit: the graded functions cut from this module
+    if name in {names!r}:
+        from labkit import _student_code
+
+        _student_code.refused(f"{{__name__}}.{{name}}")
+        raise AttributeError(f"{{__name__}}.{{name}} is a graded function: the student kit does not hold it")
+    raise AttributeError(f"module {{__name__!r}} has no attribute {{name!r}}")
+"""
 
 KIT_README = """# Student kit: {assignments}
 
@@ -112,15 +126,21 @@ def _top_level_cut(text: str, names: set[str], answers: bool) -> str:
             if len(kept) != len(node.value.elts):
                 cuts.append((node.lineno, node.end_lineno,
                              f"__all__ = {ast.unparse(ast.List(elts=kept, ctx=ast.Load()))}\n"))
+    removed = sorted(n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                     and n.name in names)
     for first, last, new in sorted(cuts, reverse=True):
         lines[first - 1:last] = [new]
     out = "".join(lines)
+    has_getattr = any(isinstance(n, ast.FunctionDef) and n.name == "__getattr__" for n in tree.body)
+    if removed and not has_getattr:  # asking for a cut function is asking for the answer key
+        out = out.rstrip("\n") + CUT_GETATTR.format(names=tuple(removed))
     ast.parse(out)
     return out
 
 
-def student_package(dest: Path, frozen_table: dict | None = None) -> Path:
-    """Write ``labkit`` for students into ``dest/labkit`` and return it."""
+def student_package(dest: Path, frozen_table: dict | None = None, freeze: bool = True) -> Path:
+    """Write ``labkit`` for students into ``dest/labkit`` and return it (``freeze=False``: without the
+    frozen visible results, as the grader's sandboxes bind it: no check runs there)."""
     import labkit
     from labkit.checks import frozen
 
@@ -141,6 +161,8 @@ def student_package(dest: Path, frozen_table: dict | None = None) -> Path:
         cut = _top_level_cut(text, names, answers=path.parent == pkg / "checks" and path.name.startswith("specs_"))
         if cut != text:
             path.write_text(cut)
+    if not freeze:
+        return pkg
     if frozen_table is None:
         from labkit import checks
 

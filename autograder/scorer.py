@@ -247,7 +247,8 @@ class Remote(wire.Handle):
         try:
             reply = process.request({"op": "call", "target": self._target, "args": process.encode(tuple(args)),
                                      "kwargs": process.encode(dict(kwargs)), "names": list(names),
-                                     "forbid": sorted(set(forbidden.values())), "helpers": sorted(helpers or ())})
+                                     "forbid": sorted(set(forbidden.values())),
+                                     "helpers": process.encode(dict(helpers or {}))})
             if reply.get("op") != "result":
                 raise StudentGone(str(reply.get("message", "the student's process could not run the call"))[:300])
             value = process.decode(reply.get("value"))

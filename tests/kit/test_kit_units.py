@@ -34,6 +34,7 @@ def test_the_kit_cuts_graded_functions_and_the_questions_answers_and_keeps_the_r
     assert "h squared" not in cut and "expect=2.0" not in cut and "ANSWERS = []" in cut
     assert "def _case(d):" in cut and "__all__ = ['SPECS', 'ANSWERS']" in cut
     assert _top_level_cut(SPECS_FILE, set(), answers=False) == SPECS_FILE
+    assert "is a graded function" in _top_level_cut(SPECS_FILE, {"relu_forward"}, answers=False)
 
 
 def test_a_question_in_the_kit_checks_its_form_and_leaves_the_judgement_to_the_autograder(capsys):
