@@ -52,3 +52,15 @@ def hello() -> str:
     msg = f"labkit {__version__} ready: torch {torch.__version__} on {describe_device()}"
     print(msg)
     return msg
+
+
+def progress(iterable=None, **kwargs):
+    """A progress bar over ``iterable`` for the notebooks' long loops (tqdm's widget in Jupyter,
+    a text bar elsewhere); keyword arguments go to ``tqdm`` (``total``, ``desc``, ``leave``...).
+
+    >>> sum(progress(range(3), disable=True))
+    3
+    """
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, **kwargs)

@@ -123,12 +123,34 @@ def call_student(fn: Callable, args: tuple, kwargs: dict, *, names: list[str], f
     return call
 
 
+def _same_value(a, b) -> bool:
+    """Two entries of a state dict are the same: tensors bit for bit, other values by type and equality."""
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and _same(a, b)
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:
+        return False
+
+
 def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
     """Bit-identical (a tensor that cannot even be compared counts as unchanged: its output is judged elsewhere)."""
     try:
         return a.shape == b.shape and a.dtype == b.dtype and bool(torch.equal(a, b))
     except Exception:
         return True
+
+
+_MISSING = object()  # a state key absent from the state dict after the call
+
+
+def _fresh(value, cast=None):
+    """A new copy of an argument: a tensor cloned, a dict (a state dict) copied with its tensors cloned."""
+    if isinstance(value, torch.Tensor):
+        value = value.clone()
+    elif type(value) is dict:
+        return {k: _fresh(v, cast) for k, v in value.items()}
+    return cast(value) if cast is not None else value
 
 
 def _structure(value, n: int, what: str) -> tuple:
@@ -178,18 +200,46 @@ class Runner:
             from .. import reference as R
 
             self.helpers = {name: getattr(R, name) for name in spec.calls}
+        self.state_pos = self.arg_names.index(spec.state[0]) if spec.state else None
+
+    def steps(self, case: Case, cast=None) -> list[tuple[list, dict | None]]:
+        """Fresh copies of the arguments of the case's ``before`` calls and of the case itself, with the
+        entries to set in the shared state dict before each call (None: no shared state)."""
+        if not case.before or self.state_pos is None:
+            return [([_fresh(a, cast) for a in case.args], None)]
+        shared, out = {}, []
+        for call_args in list(case.before) + [case.args]:
+            args = [_fresh(a, cast) for a in call_args]
+            updates, args[self.state_pos] = args[self.state_pos] or {}, shared
+            out.append((args, updates))
+        return out
+
+    def state_values(self, args) -> tuple:
+        """The state keys' values in the state dict after a call (``_MISSING`` when absent)."""
+        if self.state_pos is None or self.spec.kind == "backward":
+            return ()
+        state = args[self.state_pos]
+        return tuple(state.get(k, _MISSING) if type(state) is dict else _MISSING for k in self.spec.state[1])
 
     # calling -------------------------------------------------------------------------------
     def call(self, fn, args, kwargs=None, names=None, helpers=True) -> Call:
-        return call_student(fn, tuple(args), dict(kwargs or {}), names=names or self.arg_names,
+        state = args[self.state_pos] if names is None and self.state_pos is not None and \
+            len(args) > self.state_pos and type(args[self.state_pos]) is dict else None
+        rest = None if state is None else {k: _fresh(v) for k, v in state.items() if k not in self.spec.state[1]}
+        call = call_student(fn, tuple(args), dict(kwargs or {}), names=names or self.arg_names,
                             forbidden=self.forbidden, seen=self.seen, helpers=self.helpers if helpers else None)
+        name = self.spec.state[0] if self.spec.state else None
+        if rest is not None and name in call.changed:  # the state keys may change; nothing else in the dict
+            now = {k: v for k, v in state.items() if k not in self.spec.state[1]}
+            if now.keys() == rest.keys() and all(_same_value(now[k], rest[k]) for k in rest):
+                call.changed.remove(name)
+        return call
 
     def run(self, case: Case, cast=None, helpers=True) -> tuple[Call, tuple | None]:
         """The student's outputs on ``case`` (raw objects, in ``spec.outputs`` order), or the failed call."""
         spec = self.spec
-        args = [a.clone() if isinstance(a, torch.Tensor) else a for a in case.args]
-        if cast is not None:
-            args = [cast(a) for a in args]
+        steps = self.steps(case, cast)
+        args = steps[-1][0]
         if spec.kind == "backward":
             forward, backward = self.students
             call = self.call(forward, args, case.kwargs)
@@ -204,15 +254,23 @@ class Runner:
             bcall.changed = call.changed + bcall.changed
             call = bcall
         else:
-            call = self.call(self.students[0], args, case.kwargs, helpers=helpers)
+            changed = []
+            for step_args, updates in steps:
+                if updates is not None:
+                    step_args[self.state_pos].update(updates)
+                call = self.call(self.students[0], step_args, case.kwargs, helpers=helpers)
+                changed += call.changed
+                if not call.ok:
+                    return call, None
+            call.changed = list(dict.fromkeys(changed))
         if not call.ok:
             return call, None
-        n = len(spec.outputs) + (1 if spec.kind == "forward" else 0)
+        n = spec.returned + (1 if spec.kind == "forward" else 0)
         try:
             values = _structure(call.value, n, spec.name)
         except Exception as exc:
             return self._structural(call, exc), None
-        return call, values[: len(spec.outputs)]
+        return call, values[: spec.returned] + self.state_values(args)
 
     @staticmethod
     def _structural(call: Call, exc: Exception) -> Call:
@@ -224,17 +282,24 @@ class Runner:
         spec = self.spec
         if case.expect is not None:
             return case.expect if isinstance(case.expect, tuple) else (case.expect,)
+        steps = self.steps(case)
         if spec.kind == "backward":
             fwd, bwd = self.reference
-            _, cache = fwd(*case.args, **case.kwargs)
+            _, cache = fwd(*steps[-1][0], **case.kwargs)
             return tuple(bwd(case.dout, cache))
-        want = self.reference(*case.args, **case.kwargs)
+        for args, updates in steps:
+            if updates is not None:
+                args[self.state_pos].update(updates)
+            want = self.reference(*args, **case.kwargs)
+        state = self.state_values(args)
         if spec.kind == "forward":
-            return (want[0],)
-        return tuple(want) if len(spec.outputs) > 1 else (want,)
+            return (want[0],) + state
+        return (tuple(want) if spec.returned > 1 else (want,)) + state
 
     def plain(self, output: str, value) -> torch.Tensor:
         spec = self.spec
+        if value is _MISSING:
+            raise StudentError(f"{spec.state[0]}[{output!r}] is missing after the call")
         if spec.returns_float or (spec.kind == "loss" and output == spec.outputs[0]):
             return _scalar(value, output)
         return as_plain_tensor(value, output)
@@ -299,6 +364,8 @@ class Runner:
         return runs
 
     def _value_name(self, output: str) -> str:
+        if self.spec.state and self.spec.kind != "backward" and output in self.spec.state[1]:
+            return f"{self.spec.state[0]}[{output!r}] after the call matches the expected values"
         if self.spec.kind == "backward":
             return f"{output} matches the reference (centred differences of your forward when it differs)"
         return f"{output} matches the expected values"
@@ -307,11 +374,10 @@ class Runner:
     def forward_matches(self, cases) -> bool:
         fwd_ref = self.reference[0]
         for case in cases:
-            call = self.call(self.students[0], [a.clone() if isinstance(a, torch.Tensor) else a for a in case.args],
-                             case.kwargs)
+            call = self.call(self.students[0], [_fresh(a) for a in case.args], case.kwargs)
             try:
                 out = as_plain_tensor(_structure(call.value, 2, self.spec.forward)[0], "out") if call.ok else None
-                if out is None or scaled_error(out, fwd_ref(*case.args, **case.kwargs)[0]) > TOL[self.spec.tol]:
+                if out is None or scaled_error(out, fwd_ref(*[_fresh(a) for a in case.args], **case.kwargs)[0]) > TOL[self.spec.tol]:
                     return False
             except Exception:
                 return False
@@ -334,7 +400,7 @@ class Runner:
                 return
 
             def scalar(**kw):
-                args = list(case.args)
+                args = [_fresh(a) for a in case.args]
                 args[pos] = kw[param]
                 c = self.call(self.students[0], args, case.kwargs)
                 try:
@@ -368,7 +434,7 @@ class Runner:
         for probe in self.spec.probes:
             case = Case.of(probe.case(self.draw))
             if self.spec.kind == "backward" and case.dout is None:
-                case.dout = self.draw.randn(*self.reference[0](*case.args, **case.kwargs)[0].shape)
+                case.dout = self.draw.randn(*self.reference[0](*[_fresh(a) for a in case.args], **case.kwargs)[0].shape)
             sub = self.add(probe.name, probe.weight, hint=probe.hint)
             if probe.after_values and not values_ok:
                 sub.state, sub.note = SKIP, "not judged until the values above are right (one bug is charged once)"
@@ -419,7 +485,7 @@ class Runner:
 
         case = cases[0]
         if self.spec.kind == "backward" and case.dout is not None:
-            case = Case(case.args, case.kwargs, dout=case.dout)
+            case = Case(case.args, case.kwargs, dout=case.dout, before=case.before)
         call32, values32 = self.run(case, cast=to32)
         checked = [(torch.float64, torch.device("cpu"), values) for _, values in runs if values is not None]
         if values32 is None:
@@ -477,7 +543,7 @@ def run_spec(spec: Spec, students: tuple, *, points: float, cases: str, seed: in
     drawn = [Case.of(c) for c in spec.cases(runner.draw)]
     if spec.kind == "backward":
         for c in drawn:
-            c.dout = runner.draw.randn(*reference[0](*c.args, **c.kwargs)[0].shape)
+            c.dout = runner.draw.randn(*reference[0](*[_fresh(a) for a in c.args], **c.kwargs)[0].shape)
     runs = runner.values(drawn)
     values_ok = all(s.passed for s in result.subchecks)
     if spec.returns_float:

@@ -5,6 +5,8 @@ against the reference; every gradient of a backward also against centred differe
 student's own forward; extra :class:`Probe` cases (keyword arguments honoured, extremes, rules the
 notebook states); inputs not modified in place; dtype and device kept for float32 and float64;
 forbidden calls; an exception shown once. A :class:`Diagnosis` turns a measured symptom into a hint.
+A state dict argument (``bn_param``) is declared with ``Spec.state``: the runner copies it for every
+call, grades the declared keys after the call and replays a case's ``before`` calls with one shared dict.
 
 Kinds (``Spec.kind``) and what the student's callables return:
 
@@ -36,6 +38,7 @@ class Case:
     kwargs: dict = field(default_factory=dict)
     expect: Any = None
     dout: Any = None  # a backward's upstream gradient (drawn by the runner)
+    before: list = field(default_factory=list)  # earlier calls (argument tuples) sharing the state dict (Spec.state)
 
     @classmethod
     def of(cls, value) -> Case:
@@ -147,12 +150,27 @@ class Spec:
     keeps_dtype: bool = True
     forward: str | None = None  # backward: the name of its forward
     grads: tuple[str, ...] = ()  # backward: the forward's argument each gradient belongs to
+    # A state dict argument the function updates in place (``bn_param``): (its name, the keys it may change).
+    # Only those keys may change (the in-place sub-check ignores them). For a forward or a function they are
+    # also outputs: the last names of ``outputs``, read from the dict after the call. A case's ``before``
+    # calls run first with the same dict (each one's dict entries set before its call).
+    state: tuple[str, tuple[str, ...]] | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"spec {self.name}: kind must be one of {KINDS}, got {self.kind!r}")
         if self.kind == "backward" and (not self.forward or len(self.grads) != len(self.outputs)):
             raise ValueError(f"spec {self.name}: a backward names its forward and one argument per gradient")
+        if self.state is not None and self.kind != "backward" and \
+                tuple(self.outputs[len(self.outputs) - len(self.state[1]):]) != tuple(self.state[1]):
+            raise ValueError(f"spec {self.name}: the state keys {self.state[1]} end the outputs")
+
+    @property
+    def returned(self) -> int:
+        """How many of ``outputs`` the function returns (the rest are read from its state dict)."""
+        if self.state is None or self.kind == "backward":
+            return len(self.outputs)
+        return len(self.outputs) - len(self.state[1])
 
     @property
     def arity(self) -> int:
