@@ -115,6 +115,10 @@ class Server:
                     continue
                 break
             if reply.get("op") == "callback_result":
+                for arg, state in zip(args, reply.get("mirror") or ()):  # a state dict it updated, updated here
+                    if type(arg) is dict and type(state) is dict:
+                        arg.clear()
+                        arg.update(self.decode(state))
                 return self.decode(reply["value"])
             raise RuntimeError(f"a function of the check failed: {reply.get('message', '')}")
 
