@@ -268,7 +268,8 @@ class Remote(wire.Handle):
         exc_type = str(reply.get("exc_type") or "")
         exception = _exception(exc_type, str(reply.get("exc_message", ""))) if exc_type else None
         changed = [str(c)[:60] for c in (reply.get("changed") or ())][:20]
-        return Call(value=value, exception=exception, error=str(reply.get("error") or "")[:2000], changed=changed)
+        return Call(value=value, exception=exception, error=str(reply.get("error") or "")[:2000], changed=changed,
+                    rng_changed=reply.get("rng_changed") is True)
 
     def __labkit_value__(self):
         """The value itself (a student's answer to a question), fetched as plain data."""

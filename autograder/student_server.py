@@ -188,6 +188,7 @@ class Server:
                     signal.alarm(0)
         exc = call.exception
         return {"op": "result", "value": self.encode(call.value), "error": call.error, "changed": call.changed,
+                "rng_changed": bool(call.rng_changed),
                 "seen": seen, "exc_type": type(exc).__name__ if exc is not None else "",
                 "exc_message": str(exc)[:2000] if exc is not None else "",
                 "mirror": [self.encode(a) if type(a) is dict else None for a in args]}

@@ -9,6 +9,8 @@ as a tagged reference:
 ``{"__handle__": n}``    an object that stays in the process that made it (a layer's cache, an instance)
 ``{"__callback__": n}``  a callable of the trusted side that the student's code may call back
 ``{"__dtype__": name}``  a torch dtype
+``{"__generator__": state}``  a CPU ``torch.Generator``, as a copy in the same state (a random function's
+                         argument; what the other side draws from it does not come back)
 
 Messages are framed by an 8-byte length on a pair of binary pipes; a message over ``MAX_BYTES`` or
 a malformed one ends the conversation (:class:`WireError`).
@@ -61,6 +63,8 @@ def encode(value: Any, keep: Callable[[Any], int], callback: Callable[[Callable]
         return {"__handle__": value.id}
     if isinstance(value, torch.dtype):
         return {"__dtype__": str(value).replace("torch.", "")}
+    if type(value) is torch.Generator and value.device.type == "cpu":
+        return {"__generator__": value.get_state()}
     if issubclass(type(value), torch.Tensor):
         t = value.detach()
         if t.is_sparse or t.device.type == "meta" or t.is_nested:
@@ -101,6 +105,14 @@ def decode(value: Any, resolve: Callable[[dict], Any], depth=0):
             if value["__dtype__"] not in _DTYPES:
                 raise WireError(f"unknown dtype {value['__dtype__']!r}")
             return _DTYPES[value["__dtype__"]]
+        if len(value) == 1 and "__generator__" in value:
+            state = value["__generator__"]
+            if type(state) is not torch.Tensor or state.dtype != torch.uint8 or state.dim() != 1:
+                raise WireError("a generator's state must be a 1-d uint8 tensor")
+            try:
+                return torch.Generator().set_state(state)
+            except Exception as exc:
+                raise WireError(f"not a generator's state: {exc}") from None
         if len(value) == 1 and ("__handle__" in value or "__callback__" in value):
             if type(next(iter(value.values()))) is not int:
                 raise WireError("a reference must be an int")

@@ -229,28 +229,67 @@ def get_surface(surface: str | Surface, **kwargs) -> Surface:
     return SURFACES[surface](**kwargs)
 
 
-#: the update rules of the contract (section 05), in ``labkit.reference``.
+#: the update rules of the contract (section 05), run here with their ``torch.optim`` optimizers.
 OPTIMIZERS = ("sgd", "sgd_momentum", "sgd_nesterov", "adagrad", "rmsprop", "adam", "adamw")
 
 
+def _torch_optimizer(name: str, param: Tensor, config: dict) -> torch.optim.Optimizer:
+    """The ``torch.optim`` optimizer a rule of the contract is named after, with ``config``'s
+    hyper-parameters (the contract's keys and defaults, ``docs/student_api.md`` section 05)."""
+    c = config
+    lr, wd = c.get("learning_rate", 1e-3 if name in ("adam", "adamw") else 1e-2), c.get("weight_decay")
+    O = torch.optim
+    if name in ("sgd", "sgd_momentum", "sgd_nesterov"):
+        momentum = 0.0 if name == "sgd" else c.get("momentum", 0.9)
+        return O.SGD([param], lr=lr, momentum=momentum, nesterov=name == "sgd_nesterov", weight_decay=wd or 0.0)
+    if name == "adagrad":
+        return O.Adagrad([param], lr=lr, eps=c.get("eps", 1e-10), weight_decay=wd or 0.0)
+    if name == "rmsprop":
+        return O.RMSprop([param], lr=lr, alpha=c.get("decay_rate", 0.99), eps=c.get("eps", 1e-8),
+                         weight_decay=wd or 0.0)
+    betas = (c.get("beta1", 0.9), c.get("beta2", 0.999))
+    if name == "adam":
+        return O.Adam([param], lr=lr, betas=betas, eps=c.get("eps", 1e-8), weight_decay=wd or 0.0)
+    return O.AdamW([param], lr=lr, betas=betas, eps=c.get("eps", 1e-8), weight_decay=1e-2 if wd is None else wd)
+
+
+def builtin_rule(name: str) -> Callable:
+    """The rule ``name`` of ``OPTIMIZERS`` as ``rule(w, dw, config) -> (next_w, config)``, stepping its
+    ``torch.optim`` optimizer (kept in ``config["_torch"]``): what the explorers draw with, so that they
+    need no one's answers."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown update rule {name!r}; expected one of {list(OPTIMIZERS)}")
+
+    def rule(w, dw, config=None):
+        config = {} if config is None else config
+        state = config.get("_torch")
+        if state is None:
+            param = torch.nn.Parameter(torch.as_tensor(w).detach().clone())
+            state = config["_torch"] = (param, _torch_optimizer(name, param, config))
+        param, optimizer = state
+        with torch.no_grad():
+            param.copy_(torch.as_tensor(w))
+        param.grad = torch.as_tensor(dw).detach().clone().to(param)
+        optimizer.step()
+        return param.detach().clone(), config
+
+    rule.__name__ = rule.__qualname__ = name
+    return rule
+
+
 def get_rule(rule_or_name: str | Callable) -> Callable:
-    """An update rule ``rule(w, dw, config) -> (next_w, config)``: a callable is returned as is, a
-    name (one of ``OPTIMIZERS``, or any other rule defined there) is looked up in ``labkit.reference``.
+    """An update rule ``rule(w, dw, config) -> (next_w, config)``: a callable (your own rule) is
+    returned as is; a name of ``OPTIMIZERS`` gives that rule run by its ``torch.optim`` optimizer.
 
     Example
     -------
-    >>> adam = get_rule("adam")                              # labkit.reference.adam
+    >>> adam = get_rule("adam")                              # torch.optim.Adam, stepped as a rule
     """
     if callable(rule_or_name):
         return rule_or_name
     if not isinstance(rule_or_name, str):
         raise TypeError(f"rule_or_name must be an update rule or its name, got {type(rule_or_name).__name__}")
-    from labkit import reference as R
-
-    rule = getattr(R, rule_or_name, None)
-    if rule is None or not callable(rule):
-        raise ValueError(f"unknown update rule {rule_or_name!r}; expected one of {list(OPTIMIZERS)}")
-    return rule
+    return builtin_rule(rule_or_name)
 
 
 def run_optimizer(

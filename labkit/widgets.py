@@ -1,7 +1,7 @@
 """Interactive explorers for the notebooks (ipywidgets 8): one call each, redrawn in place.
 
 =======================  ===========================================================
-``activation_explorer``  depth × initialisation × scale × nonlinearity -> per-layer
+``activation_explorer``  depth × width × initialisation × scale × nonlinearity -> per-layer
                          activation histograms of a fresh deep MLP
 ``optimizer_explorer``   surface × update rule × learning rate × momentum -> the path
                          over the surface's contours and the loss along it
@@ -144,20 +144,25 @@ class Explorer:
 class ActivationExplorer(Explorer):
     """Per-layer activation histograms of a fresh MLP (see ``labkit.viz.activation_figure``).
 
-    Controls: ``depth`` (1-12), ``nonlinearity``, ``init`` (``"normal"``: N(0, scale²);
-    ``"xavier"``: gain = scale; ``"kaiming"``: times scale) and ``scale`` (log slider 1e-3 .. 10).
+    Controls: ``depth`` (1-12), ``width`` (units per layer), ``nonlinearity``, ``init``
+    (``"normal"``: N(0, scale²); ``"xavier"``: gain = scale; ``"kaiming"``: times scale) and ``scale``
+    (log slider 1e-3 .. 10). With ``init="normal"`` the width matters: the variance of a layer's
+    output grows with it, while the Xavier and Kaiming laws divide it out.
     """
 
     def __init__(self, depth: int = 6, nonlinearity: str = "tanh", init: str = "xavier", scale: float = 1.0,
                  width: int = 256, n: int = 512, seed: int = 0):
+        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+            raise ValueError(f"width must be a positive integer, got {width!r}")
         controls = {
             "depth": _slider(W.IntSlider, "depth", value=depth, min=1, max=12),
+            "width": _dropdown("width", sorted({16, 64, 256, 1024, width}), width),
             "nonlinearity": _dropdown("nonlinearity", NONLINEARITIES, nonlinearity),
             "init": _dropdown("init", INITS, init),
             "scale": _slider(W.FloatLogSlider, "scale", value=scale, base=10, min=-3, max=1, step=0.05,
                              readout_format=".3g"),
         }
-        super().__init__(activation_figure, controls, fixed={"width": width, "n": n, "seed": seed})
+        super().__init__(activation_figure, controls, fixed={"n": n, "seed": seed})
 
 
 class OptimizerExplorer(Explorer):
@@ -270,7 +275,7 @@ def activation_explorer(depth: int = 6, nonlinearity: str = "tanh", init: str = 
                         interactive: bool | None = None) -> ActivationExplorer | Figure:
     """Explore how depth, initialisation and nonlinearity shape the activations of a deep MLP.
 
-    In Jupyter: an ``ActivationExplorer`` with sliders for the four settings; elsewhere (or with
+    In Jupyter: an ``ActivationExplorer`` with controls for the five settings; elsewhere (or with
     ``interactive=False``) the static ``activation_figure`` for the given values.
 
     Example

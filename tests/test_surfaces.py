@@ -189,3 +189,15 @@ def test_bad_run_optimizer_arguments_raise_clear_errors():
         run_optimizer("bowl", gd, steps=-1, learning_rate=0.1)
     with pytest.raises(ValueError, match="start"):
         run_optimizer("bowl", gd, start=(1.0, 2.0, 3.0), steps=3, learning_rate=0.1)
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_a_rule_by_name_is_torch_optim_and_follows_the_reference_trajectory(name):
+    """The explorers draw with torch.optim (they need no one's answers): the same path as the reference."""
+    bowl = quadratic_bowl()
+    config = {"learning_rate": 0.05, "weight_decay": 0.1} if name != "adamw" else {"learning_rate": 0.05}
+    mine = run_optimizer(bowl, name, steps=25, **config)
+    rule, w, state = getattr(R, name), torch.tensor(bowl.start, dtype=torch.float64), dict(config)
+    for t in range(25):
+        w, state = rule(w, bowl.grad(w), state)
+        assert torch.allclose(mine[t + 1], w, rtol=1e-10, atol=1e-12), (name, t)

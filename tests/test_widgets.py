@@ -94,7 +94,7 @@ def test_optimizer_figure_marks_a_diverged_run_and_uses_a_linear_axis_without_mi
     assert fig.axes[1].get_yscale() == "linear" and fig.axes[1].get_ylabel() == "f(w)"
 
 
-def test_make_schedule_calls_the_reference_schedule():
+def test_make_schedule_computes_with_torch_the_schedules_the_references_compute():
     f = make_schedule("step_decay", lr0=0.2, total_steps=100, step_size=10, gamma=0.5)
     assert [f(t) for t in (0, 9, 10, 35)] == [R.step_decay(t, 0.2, 10, 0.5) for t in (0, 9, 10, 35)]
     g = make_schedule("one_cycle", lr0=0.3, total_steps=100)
@@ -137,7 +137,7 @@ def test_outside_a_kernel_each_explorer_call_returns_the_static_figure():
 def test_activation_explorer_redraws_when_depth_is_set():
     ex = widgets.activation_explorer(depth=3, interactive=True, **SMALL)
     assert isinstance(ex, widgets.ActivationExplorer)
-    assert set(ex.controls) == {"depth", "nonlinearity", "init", "scale"}
+    assert set(ex.controls) == {"depth", "width", "nonlinearity", "init", "scale"}
     before = ex.png
     assert before.startswith(PNG_MAGIC) and len(visible_axes(ex.figure)) == 3
     ex.controls["depth"].value = 5
@@ -156,6 +156,18 @@ def test_activation_explorer_redraws_for_nonlinearity_init_and_scale():
     assert "scale 0.01" in ex.figure.get_suptitle()
     seen.add(ex.png)
     assert len(seen) == 4
+
+
+def test_activation_explorer_width_control_scales_a_raw_normal_init_and_not_kaiming():
+    ex = widgets.ActivationExplorer(depth=2, nonlinearity="linear", init="normal", scale=0.1, width=16, n=64)
+    assert "width 16" in ex.figure.get_suptitle()
+    narrow = ex.figure.axes[1].get_title()
+    ex.controls["width"].value = 256  # each layer multiplies the variance by width * 0.01: 0.16 -> 2.56
+    assert "width 256" in ex.figure.get_suptitle() and ex.figure.axes[1].get_title() != narrow
+    std = lambda title: float(title.split("std ")[1].split()[0])  # noqa: E731
+    assert std(ex.figure.axes[1].get_title()) > 5 * std(narrow)
+    with pytest.raises(ValueError, match="width"):
+        widgets.ActivationExplorer(width=0)
 
 
 def test_optimizer_explorer_redraws_the_path_for_a_new_learning_rate_and_surface():
@@ -241,3 +253,18 @@ def test_explorer_displays_as_its_widget_box():
     ex = widgets.Explorer(lambda x: Figure(), {"x": W.IntSlider(value=1)})
     assert isinstance(ex.widget, W.VBox) and ex.image in ex.widget.children
     assert "application/vnd.jupyter.widget-view+json" in ex._repr_mimebundle_()
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+@pytest.mark.parametrize("warmup", [0, 7])
+def test_every_schedule_of_the_explorer_equals_the_reference_at_every_step(name, warmup):
+    total = 90
+    f = make_schedule(name, lr0=0.2, total_steps=total, warmup_steps=warmup)
+    kwargs = dict(SCHEDULES[name])
+    if name in ("linear_decay", "cosine_annealing", "one_cycle"):
+        kwargs["total_steps"] = total - warmup
+    peak = "lr_max" if name in ("triangular_cyclic", "one_cycle") else "lr0"
+    ref = lambda t: getattr(R, name)(t, **{peak: 0.2}, **kwargs)  # noqa: E731
+    ref = R.with_linear_warmup(ref, warmup) if warmup else ref
+    for t in range(total + 1):
+        assert f(t) == pytest.approx(ref(t), rel=1e-9, abs=1e-12), (name, warmup, t)

@@ -33,6 +33,7 @@ TOL = {
     "diagnosis": 1e-6,  # how close a measured symptom must fit a known bug to be named in a hint
     "degenerate": 1e-12,  # below this (relative to the reference) a gradient counts as all zero
     "exact": 0.0,  # must be identical
+    "false_failure": 1e-9,  # random functions: the probability that a statistic fails a correct function
 }
 
 

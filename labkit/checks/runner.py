@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import io
+import sys
 import traceback
 import warnings
 from dataclasses import dataclass, field
@@ -52,6 +53,34 @@ class _Spy(TorchFunctionMode):
         return func(*args, **(kwargs or {}))
 
 
+# Forbidden torch functions written in Python that never dispatch __torch_function__ (so _Spy cannot see
+# them): a call is recognised by its code object while the student's code runs (sys.setprofile).
+PYTHON_LEVEL = ("torch.nn.init.",)
+
+
+@contextlib.contextmanager
+def _watch_python_calls(forbidden: dict, seen: list):
+    """Record a call of a forbidden Python-level torch function (see ``PYTHON_LEVEL``) in ``seen``."""
+    codes = {fn.__code__: name for fn, name in forbidden.items()
+             if name.startswith(PYTHON_LEVEL) and hasattr(fn, "__code__")}
+    if not codes:
+        yield
+        return
+
+    def profile(frame, event, arg):
+        if event == "call":
+            name = codes.get(frame.f_code)
+            if name is not None and name not in seen:
+                seen.append(name)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)
+
+
 @dataclass
 class Call:
     """One call of student code: what came back or what it raised, and which inputs it changed."""
@@ -60,6 +89,7 @@ class Call:
     exception: BaseException | None = None
     error: str = ""  # the exception described for the student (type, message, their line)
     changed: list[str] = field(default_factory=list)
+    rng_changed: bool = False  # the call changed the state of torch's global random number generator(s)
 
     @property
     def ok(self) -> bool:
@@ -92,6 +122,7 @@ def call_student(fn: Callable, args: tuple, kwargs: dict, *, names: list[str], f
     if remote is not None:
         return remote(fn, args, kwargs, names=names, forbidden=forbidden, seen=seen, helpers=helpers)
     saved = [[t.clone() for t in _tensors(a)] for a in args]
+    rng_before = _global_rng_state()
     swapped = {}
     namespace = getattr(fn, "__globals__", None)
     call = Call()
@@ -108,6 +139,7 @@ def call_student(fn: Callable, args: tuple, kwargs: dict, *, names: list[str], f
             stack.enter_context(contextlib.redirect_stderr(io.StringIO()))
             stack.enter_context(_student_code.running_student_code(seen))
             stack.enter_context(_Spy(forbidden, seen))
+            stack.enter_context(_watch_python_calls(forbidden, seen))
             call.value = fn(*args, **kwargs)
     except KeyboardInterrupt:
         raise
@@ -116,11 +148,24 @@ def call_student(fn: Callable, args: tuple, kwargs: dict, *, names: list[str], f
     finally:
         for name, old in swapped.items():
             namespace[name] = old
+    call.rng_changed = not _same_rng_state(rng_before, _global_rng_state())
     for i, (a, before) in enumerate(zip(args, saved)):
         after = _tensors(a)
         if len(after) != len(before) or not all(_same(x, y) for x, y in zip(after, before)):
             call.changed.append(names[i] if i < len(names) else f"argument {i + 1}")
     return call
+
+
+def _global_rng_state() -> list[torch.Tensor]:
+    """The state of torch's global generators: the CPU's, and each GPU's once CUDA is in use."""
+    states = [torch.random.get_rng_state()]
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        states += list(torch.cuda.get_rng_state_all())
+    return states
+
+
+def _same_rng_state(a: list, b: list) -> bool:
+    return len(a) == len(b) and all(torch.equal(x, y) for x, y in zip(a, b))
 
 
 def _same_value(a, b) -> bool:
@@ -235,7 +280,7 @@ class Runner:
                 call.changed.remove(name)
         return call
 
-    def run(self, case: Case, cast=None, helpers=True) -> tuple[Call, tuple | None]:
+    def run(self, case: Case, cast=None, helpers=True, seed_offset: int = 0) -> tuple[Call, tuple | None]:
         """The student's outputs on ``case`` (raw objects, in ``spec.outputs`` order), or the failed call."""
         spec = self.spec
         steps = self.steps(case, cast)
@@ -258,7 +303,7 @@ class Runner:
             for step_args, updates in steps:
                 if updates is not None:
                     step_args[self.state_pos].update(updates)
-                call = self.call(self.students[0], step_args, case.kwargs, helpers=helpers)
+                call = self.call(self.students[0], step_args, self.kwargs(case, seed_offset), helpers=helpers)
                 changed += call.changed
                 if not call.ok:
                     return call, None
@@ -278,6 +323,13 @@ class Runner:
         call.exception, call.error = exc, f"nothing usable came back: {exc}"
         return call
 
+    def kwargs(self, case: Case, seed_offset: int = 0) -> dict:
+        """The keyword arguments of a call: a random function's get a fresh generator seeded from the case."""
+        if self.spec.kind != "random":
+            return case.kwargs
+        seed = (case.seed or 0) + seed_offset
+        return {**case.kwargs, self.spec.generator: torch.Generator().manual_seed(seed)}
+
     def expected(self, case: Case) -> tuple:
         spec = self.spec
         if case.expect is not None:
@@ -286,11 +338,12 @@ class Runner:
         if spec.kind == "backward":
             fwd, bwd = self.reference
             _, cache = fwd(*steps[-1][0], **case.kwargs)
-            return tuple(bwd(case.dout, cache))
+            grads = bwd(case.dout, cache)
+            return tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)  # one gradient: dx alone
         for args, updates in steps:
             if updates is not None:
                 args[self.state_pos].update(updates)
-            want = self.reference(*args, **case.kwargs)
+            want = self.reference(*args, **self.kwargs(case))
         state = self.state_values(args)
         if spec.kind == "forward":
             return (want[0],) + state
@@ -300,7 +353,7 @@ class Runner:
         spec = self.spec
         if value is _MISSING:
             raise StudentError(f"{spec.state[0]}[{output!r}] is missing after the call")
-        if spec.returns_float or (spec.kind == "loss" and output == spec.outputs[0]):
+        if spec.returns_float or spec.returns_int or (spec.kind == "loss" and output == spec.outputs[0]):
             return _scalar(value, output)
         return as_plain_tensor(value, output)
 
@@ -429,6 +482,134 @@ class Runner:
             sub.note = (f"your {self.spec.forward} differs from the reference (see its check); {output} matches "
                         "centred differences of your forward, so it keeps its credit here")
 
+    # random functions: the statistics of the draws, the rules of explicit randomness ------------
+    def statistics(self, cases: list[Case]) -> list:
+        """Shapes against the reference's, then each :class:`Statistic` on every case's draws."""
+        spec = self.spec
+        runs = [self.run(c) for c in cases]
+        plain: list[tuple] = []
+        shapes_ok = True
+        for i, output in enumerate(spec.outputs):
+            sub = self.add(f"{output} has the shape asked for", 1.0, hint=spec.hints.get(output, ""))
+            sub.state, sub.measured = PASS, "right shape"
+            for case, (call, values) in zip(cases, runs):
+                if values is None:
+                    sub.state, sub.measured = ERROR, None
+                    self.error(call)
+                    break
+                want = tuple(torch.as_tensor(self.expected(case)[i]).shape)
+                try:
+                    got = self.plain(output, values[i])
+                except Exception as exc:
+                    sub.state, sub.measured, sub.hint = FAIL, None, _unusable(exc)
+                    break
+                if tuple(got.shape) != want:
+                    sub.state, sub.measured = FAIL, f"shape {tuple(got.shape)}"
+                    sub.hint = shape_hint(output, tuple(got.shape), want)
+                    break
+            shapes_ok &= sub.state == PASS
+        if shapes_ok:
+            plain = [tuple(self.plain(o, v) for o, v in zip(spec.outputs, values)) for _, values in runs]
+        judged: dict[str, SubCheck] = {}
+        for stat in spec.statistics:
+            sub = judged[stat.name] = self.add(stat.name, stat.weight, hint=stat.hint)
+            if not shapes_ok:
+                sub.state, sub.note = SKIP, "not judged until the shape is right (one bug is charged once)"
+                continue
+            if any(name in judged and judged[name].state != PASS for name in stat.requires):
+                sub.state, sub.note = SKIP, "not judged while the property above fails (one bug is charged once)"
+                continue
+            self.judge(sub, stat, cases, plain)
+        return runs
+
+    def judge(self, sub: SubCheck, stat, cases: list[Case], plain: list[tuple]) -> None:
+        """One statistic on every case: inside its interval everywhere, or the worst case and a hint."""
+        got, want, worst = [], [], (-1.0, "")
+        for case, outputs in zip(cases, plain):
+            try:
+                value, low, high = (float(v) for v in stat.measure(case, outputs))
+            except Exception as exc:
+                sub.state, sub.measured = FAIL, None
+                sub.hint = f"the draws could not be measured ({_message(exc)})"
+                return
+            centre = high if low == -np.inf else low if high == np.inf else (low + high) / 2
+            half = (high - low) / 2 if np.isfinite(high - low) else abs(centre) or 1.0
+            dev = abs(value - centre) / half if half > 0 else (0.0 if value == centre else np.inf)
+            dev = np.inf if np.isnan(value) else (0.0 if low <= value <= high else max(dev, 1.0 + 1e-12))
+            if dev > worst[0]:
+                worst = (dev, f"{value:.4g}; accepted {low:.4g} to {high:.4g}")
+            got.append(torch.tensor(value, dtype=torch.float64)), want.append(torch.tensor(centre, dtype=torch.float64))
+        sub.measured = worst[1]
+        sub.state = PASS if worst[0] <= 1.0 else FAIL
+        if sub.state == FAIL:
+            ev = Evidence(stat.name, list(cases), got, want)
+            for d in stat.diagnoses:
+                if d.when(ev):
+                    sub.hint = d.hint if isinstance(d.hint, str) else d.hint(ev)
+                    break
+
+    def randomness(self, case: Case, runs) -> None:
+        """Equal generator states give equal draws, different ones different draws; the global RNG is left alone."""
+        again, other = self.run(case), self.run(case, seed_offset=1)
+        first = runs[0]
+        calls = [first, again, other]
+        same = self.add("equal generator states give equal draws", 0.5,
+                        hint="two calls with generators in the same state returned different draws: draw every "
+                             "random number from the generator argument")
+        differ = self.add("draws change with the generator's state", 0.5,
+                          hint="generators in different states gave identical draws: the generator argument is not "
+                               "what the draws come from (a fixed seed inside?)")
+        alone = self.add("leaves the global random number generator alone", 0.5,
+                         hint="the global RNG changed during the call: pass the generator to every draw and never "
+                              "reseed torch (torch.manual_seed) inside the function")
+        if any(values is None for _, values in calls):
+            for sub in (same, differ, alone):
+                sub.state = ERROR
+            for call, values in calls:
+                if values is None:
+                    self.error(call)
+            return
+
+        def equal(a, b) -> bool:
+            try:
+                return all(self.plain(o, x).shape == self.plain(o, y).shape and
+                           bool(torch.equal(self.plain(o, x), self.plain(o, y)))
+                           for o, x, y in zip(self.spec.outputs, a, b))
+            except Exception:
+                return False
+
+        same.state = PASS if equal(first[1], again[1]) else FAIL
+        differ.state = FAIL if equal(first[1], other[1]) else PASS
+        changed = any(call.rng_changed for call, _ in calls)
+        alone.state, alone.measured = (FAIL, "changed") if changed else (PASS, "unchanged")
+
+    def requested_dtype(self, case: Case, runs) -> None:
+        """The dtype (and device) named by the call comes back; the default is the reference's."""
+        spec = self.spec
+        sub = self.add(f"returns the {spec.dtype_arg} asked for (float32, float64; default as documented)", 0.5)
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        default = next((w.dtype for w in self.expected(case) if torch.is_tensor(w)), torch.float32)
+        asks = [(default, "cpu", {}), (torch.float64, "cpu", {spec.dtype_arg: torch.float64}),
+                (torch.float32, device, {spec.dtype_arg: torch.float32, **({spec.device_arg: device}
+                                                                            if spec.device_arg else {})})]
+        for want_dtype, want_device, extra in asks:
+            call, values = runs[0] if not extra else self.run(Case(case.args, {**case.kwargs, **extra}, seed=case.seed))
+            if values is None:
+                sub.state = ERROR
+                self.error(call)
+                return
+            for output, value in zip(spec.outputs, values):
+                if not issubclass(type(value), torch.Tensor):
+                    continue
+                if value.dtype != want_dtype or value.device.type != want_device:
+                    asked = ", ".join(f"{k}={v}" for k, v in extra.items()) or "no dtype"
+                    sub.state = FAIL
+                    sub.measured = f"{output}: {value.dtype} on {value.device.type}"
+                    sub.hint = (f"asked for {asked}, got {str(value.dtype).replace('torch.', '')} on "
+                                f"{value.device.type}: create the tensor with the dtype and device arguments")
+                    return
+        sub.state, sub.measured = PASS, "float32 and float64 as asked"
+
     # probes, in-place, dtype, helpers ----------------------------------------------------
     def probes(self, values_ok: bool) -> None:
         for probe in self.spec.probes:
@@ -544,17 +725,34 @@ def run_spec(spec: Spec, students: tuple, *, points: float, cases: str, seed: in
     if spec.kind == "backward":
         for c in drawn:
             c.dout = runner.draw.randn(*reference[0](*[_fresh(a) for a in c.args], **c.kwargs)[0].shape)
-    runs = runner.values(drawn)
+    if spec.kind == "random":
+        for c in drawn:
+            c.seed = int(runner.draw.randint(0, 2**31 - 2, (1,))) if c.seed is None else c.seed
+        runs = runner.statistics(drawn)
+    else:
+        runs = runner.values(drawn)
+    n_values = len(result.subchecks)
     values_ok = all(s.passed for s in result.subchecks)
     if spec.returns_float:
         sub = runner.add("returns a Python float", 1.0, hint="convert a 0-d tensor with float(...) or .item()")
         call, values = runs[0]
         sub.state = ERROR if values is None else (PASS if type(values[0]) in (float, np.float64) else FAIL)
         sub.measured = None if values is None else type(values[0]).__name__
+    if spec.returns_int:
+        sub = runner.add("returns Python ints", 1.0, hint="return plain ints (int(...) of a tensor or a NumPy number)")
+        kinds = {type(v) for _, values in runs if values is not None for v in values}
+        sub.state = ERROR if any(values is None for _, values in runs) else (
+            PASS if kinds <= {int, np.int64} else FAIL)
+        sub.measured = ", ".join(sorted(k.__name__ for k in kinds)) or None
     runner.probes(values_ok)
     runner.inputs_unchanged(runs)
-    runner.dtype_kept(drawn, runs)
-    values = result.subchecks[:len(spec.outputs)]
+    if spec.kind == "random":
+        runner.randomness(drawn[0], runs)
+    if spec.dtype_arg:
+        runner.requested_dtype(drawn[0], runs)
+    else:
+        runner.dtype_kept(drawn, runs)
+    values = result.subchecks[:n_values]
     if not any(s.passed for s in values):  # nothing it returns is right: its form earns nothing yet
         for sub in result.subchecks[len(spec.outputs):]:
             if sub.state == PASS:

@@ -15,6 +15,12 @@ Kinds (``Spec.kind``) and what the student's callables return:
 ``forward``   ``forward(*args) -> (out, cache)``; ``out`` is compared, the cache is free
 ``backward``  checked as the pair ``(forward, backward)``: ``backward(dout, forward(*args)[1])``
               returns one gradient per name in ``grads`` (in the order of the forward's arguments)
+``random``    ``fn(*args, generator=g) -> outputs`` drawn at random: never compared with the reference's
+              draws. The reference gives only the outputs' shapes; each :class:`Statistic` judges a
+              property of the draws within an interval derived from the sample size (``stats.py``),
+              and the runner adds the rules of explicit randomness: equal generator states give equal
+              draws, different ones different draws, the global RNG is left alone; with ``dtype_arg``
+              the dtype (and device) asked for comes back
 
 See ``docs/student_api.md`` ("How to write a check") for a complete example.
 """
@@ -25,9 +31,9 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-__all__ = ["Spec", "Probe", "Diagnosis", "Case", "Draw", "Evidence"]
+__all__ = ["Spec", "Probe", "Diagnosis", "Case", "Draw", "Evidence", "Statistic"]
 
-KINDS = ("function", "loss", "forward", "backward")
+KINDS = ("function", "loss", "forward", "backward", "random")
 
 
 @dataclass
@@ -38,6 +44,7 @@ class Case:
     kwargs: dict = field(default_factory=dict)
     expect: Any = None
     dout: Any = None  # a backward's upstream gradient (drawn by the runner)
+    seed: int | None = None  # a random function's generator seed (drawn by the runner)
     before: list = field(default_factory=list)  # earlier calls (argument tuples) sharing the state dict (Spec.state)
 
     @classmethod
@@ -131,6 +138,27 @@ class Probe:
 
 
 @dataclass
+class Statistic:
+    """A property of a random function's draws (kind ``random``), judged on every case.
+
+    ``measure(case, outputs) -> (value, low, high)``: ``outputs`` are the student's outputs on the case
+    as plain float64 CPU tensors (``spec.outputs`` order); the property holds when ``low <= value <=
+    high``. The interval comes from the sample size, so that a correct function fails it with a
+    probability below ``TOL["false_failure"]`` (build it with ``labkit.checks.stats``); an exact
+    property (a bound) uses a fixed interval. Diagnoses see the values as ``Evidence.got`` and the
+    centres of the intervals as ``Evidence.want`` (one 0-d tensor per case). ``requires`` names statistics
+    whose failure already explains this one's (a law too wide also leaves its bound): then it is SKIPped.
+    """
+
+    name: str
+    measure: Callable[[Case, tuple], tuple[float, float, float]]
+    weight: float = 1.0
+    hint: str = ""
+    diagnoses: list[Diagnosis] = field(default_factory=list)
+    requires: tuple[str, ...] = ()  # statistics (by name) that must pass before this one is judged
+
+
+@dataclass
 class Spec:
     """The check of one graded function: the same name is the nbgrader ``grade_id`` and the reference."""
 
@@ -147,9 +175,14 @@ class Spec:
     forbid: tuple[str, ...] = ()  # qualified names of torch functions the student may not call
     calls: tuple[str, ...] = ()  # graded functions it may call: graded with their references instead
     returns_float: bool = False  # the (single) output must be a Python float
+    returns_int: bool = False  # every output must be a Python int
     keeps_dtype: bool = True
     forward: str | None = None  # backward: the name of its forward
     grads: tuple[str, ...] = ()  # backward: the forward's argument each gradient belongs to
+    statistics: list[Statistic] = field(default_factory=list)  # random: the properties of the draws
+    generator: str = "generator"  # random: the keyword argument that takes the torch.Generator
+    dtype_arg: str | None = None  # random: the keyword argument naming the dtype to return (else: kept)
+    device_arg: str | None = None  # random: the keyword argument naming the device to return
     # A state dict argument the function updates in place (``bn_param``): (its name, the keys it may change).
     # Only those keys may change (the in-place sub-check ignores them). For a forward or a function they are
     # also outputs: the last names of ``outputs``, read from the dict after the call. A case's ``before``
@@ -161,6 +194,14 @@ class Spec:
             raise ValueError(f"spec {self.name}: kind must be one of {KINDS}, got {self.kind!r}")
         if self.kind == "backward" and (not self.forward or len(self.grads) != len(self.outputs)):
             raise ValueError(f"spec {self.name}: a backward names its forward and one argument per gradient")
+        if self.kind == "random":
+            if not self.statistics:
+                raise ValueError(f"spec {self.name}: a random function is judged by statistics=[...]")
+            if any(p.expect is None and p.raises is None for p in self.probes):
+                raise ValueError(f"spec {self.name}: a random function's probe needs expect= or raises= "
+                                 "(the reference's draws are not the student's)")
+        elif self.statistics:
+            raise ValueError(f"spec {self.name}: statistics are for kind 'random'")
         if self.state is not None and self.kind != "backward" and \
                 tuple(self.outputs[len(self.outputs) - len(self.state[1]):]) != tuple(self.state[1]):
             raise ValueError(f"spec {self.name}: the state keys {self.state[1]} end the outputs")

@@ -23,8 +23,10 @@ Example
 """
 from __future__ import annotations
 
+from . import activations  # noqa: F401  (notebook 01's plots: viz.activations.plot_...)
 from ._common import register_notebook_display
 from .contours import plot_trajectories
+from .initialization import plot_activation_grid, plot_loss_curves, plot_per_layer
 from .explore import activation_figure, deep_net_activations, make_schedule, optimizer_figure, schedule_figure
 from .layers import plot_first_layer_weights, plot_image_grid, plot_layer_histograms
 from .normalization import (plot_accuracy_bars, plot_batch_noise, plot_feature_distributions,  # noqa: F401
@@ -34,6 +36,7 @@ from .training import plot_accuracy, plot_loss, plot_schedule, plot_search_resul
 __all__ = [
     "plot_loss", "plot_accuracy", "plot_layer_histograms", "plot_update_ratios", "plot_schedule",
     "plot_trajectories", "plot_image_grid", "plot_first_layer_weights", "plot_search_results",
+    "plot_per_layer", "plot_activation_grid", "plot_loss_curves",
     "deep_net_activations", "activation_figure", "optimizer_figure", "make_schedule", "schedule_figure",
 ]
 

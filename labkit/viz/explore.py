@@ -2,7 +2,9 @@
 
 Each ``*_figure`` function builds one Figure from plain values: the widget callback, the static
 fallback outside Jupyter and the tests all call them. The update rules, schedules, initialisers
-and activations come from ``labkit.reference`` (imported when a figure is drawn).
+and activations are PyTorch's own (``torch.optim``, ``torch.optim.lr_scheduler``, ``torch.nn.init``,
+``torch.nn.functional``): the explorers need no one's answers, and a student's function can be
+passed where a figure takes one.
 """
 from __future__ import annotations
 
@@ -28,12 +30,13 @@ _GAIN_NAME = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "leaky_relu"
               "elu": "relu", "linear": "linear"}
 
 
-def _activate(x: torch.Tensor, nonlinearity: str) -> torch.Tensor:
-    from labkit import reference as R
+_BUILTIN_ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid,
+                        "leaky_relu": torch.nn.functional.leaky_relu, "elu": torch.nn.functional.elu,
+                        "linear": lambda x: x}
 
-    if nonlinearity == "linear":
-        return x
-    return getattr(R, f"{nonlinearity}_forward")(x)[0]
+
+def _activate(x: torch.Tensor, nonlinearity: str) -> torch.Tensor:
+    return _BUILTIN_ACTIVATIONS[nonlinearity](x)
 
 
 def deep_net_activations(
@@ -54,8 +57,7 @@ def deep_net_activations(
     ``"kaiming"``: ``kaiming_normal`` for φ (fan_in), times ``scale``.
     Returns ``{"layer 1": h_1.flatten(), ...}``, each of ``n * width`` values.
     """
-    from labkit import reference as R
-
+    init_ = torch.nn.init
     if not isinstance(depth, int) or depth < 1:
         raise ValueError(f"depth must be a positive integer, got {depth!r}")
     if nonlinearity not in NONLINEARITIES:
@@ -71,11 +73,11 @@ def deep_net_activations(
         if init == "normal":
             w = scale * torch.randn(shape, generator=generator)
         elif init == "xavier":
-            w = R.xavier_normal(shape, gain=scale, generator=generator)
+            w = init_.xavier_normal_(torch.empty(shape), gain=scale, generator=generator)
         else:
             gain_name = _GAIN_NAME[nonlinearity]
             a = 0.01 if gain_name == "leaky_relu" else 0.0
-            w = scale * R.kaiming_normal(shape, a=a, nonlinearity=gain_name, generator=generator)
+            w = scale * init_.kaiming_normal_(torch.empty(shape), a=a, nonlinearity=gain_name, generator=generator)
         h = _activate(h @ w.T, nonlinearity)  # (n, width) -> (n, width)
         out[f"layer {layer}"] = h.flatten()
     return out
@@ -183,18 +185,47 @@ _TAKES_TOTAL = ("linear_decay", "cosine_annealing", "one_cycle")
 _PEAK_NAME = {"triangular_cyclic": "lr_max", "one_cycle": "lr_max"}
 
 
+def _builtin_rates(name: str, lr0: float, steps: int, kwargs: dict) -> list[float]:
+    """The learning rates at steps ``0 .. steps`` of ``torch.optim.lr_scheduler``'s version of ``name``."""
+    S = torch.optim.lr_scheduler
+    k = kwargs
+    param = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([param], lr=k.get("lr_min", lr0) if name == "triangular_cyclic" else lr0)
+    total = k.get("total_steps", steps)
+    makers = {
+        "step_decay": lambda: S.StepLR(optimizer, step_size=int(k["step_size"]), gamma=k["gamma"]),
+        "exponential_decay": lambda: S.ExponentialLR(optimizer, gamma=k["gamma"]),
+        "inverse_time_decay": lambda: S.LambdaLR(optimizer, lambda t: 1.0 / (1.0 + k["k"] * t)),
+        "inverse_sqrt_decay": lambda: S.LambdaLR(optimizer, lambda t: (t + 1.0) ** -0.5),
+        "linear_decay": lambda: S.LambdaLR(optimizer, lambda t: max(0.0, 1.0 - t / total)),
+        "cosine_annealing": lambda: S.CosineAnnealingLR(optimizer, T_max=total, eta_min=k["lr_min"]),
+        "cosine_warm_restarts": lambda: S.CosineAnnealingWarmRestarts(optimizer, T_0=int(k["T_0"]),
+                                                                      T_mult=int(k["T_mult"]), eta_min=k["lr_min"]),
+        "triangular_cyclic": lambda: S.CyclicLR(optimizer, base_lr=k["lr_min"], max_lr=lr0,
+                                                step_size_up=int(k["step_size"]), cycle_momentum=False),
+        "one_cycle": lambda: S.OneCycleLR(optimizer, max_lr=lr0, total_steps=total, pct_start=k["pct_start"],
+                                          div_factor=k["div_factor"], final_div_factor=k["final_div_factor"]),
+    }
+    scheduler = makers[name]()
+    rates = []
+    for t in range(steps + 1):
+        rates.append(float(optimizer.param_groups[0]["lr"]))
+        if t < steps:
+            optimizer.step()
+            scheduler.step()
+    return rates
+
+
 def make_schedule(name: str, lr0: float = 0.1, total_steps: int = 100, warmup_steps: int = 0,
                   **params) -> Callable[[int], float]:
-    """``f(t) -> lr`` for the reference schedule ``name`` (a key of ``SCHEDULES``).
+    """``f(t) -> lr`` for ``t`` in ``0 .. total_steps``: the schedule ``name`` (a key of ``SCHEDULES``)
+    as ``torch.optim.lr_scheduler`` computes it.
 
     ``lr0`` is the initial (peak, for ``triangular_cyclic`` / ``one_cycle``) learning rate;
-    ``params`` the schedule's own parameters (defaults from ``SCHEDULES``). ``total_steps`` goes to
-    the schedules that take it. With ``warmup_steps > 0`` the schedule is wrapped in
-    ``with_linear_warmup`` and given ``total_steps − warmup_steps`` steps, so it still ends at
-    ``total_steps``.
+    ``params`` the schedule's own parameters (defaults from ``SCHEDULES``). With ``warmup_steps > 0``
+    the rate first climbs linearly from 0 for ``warmup_steps`` steps, then the schedule runs its
+    ``total_steps − warmup_steps`` steps, so it still ends at ``total_steps``.
     """
-    from labkit import reference as R
-
     if name not in SCHEDULES:
         raise ValueError(f"schedule must be one of {sorted(SCHEDULES)}, got {name!r}")
     unknown = set(params) - set(SCHEDULES[name])
@@ -202,15 +233,18 @@ def make_schedule(name: str, lr0: float = 0.1, total_steps: int = 100, warmup_st
         raise TypeError(f"{name} takes no parameter(s) {sorted(unknown)}; it takes {sorted(SCHEDULES[name])}")
     if not isinstance(warmup_steps, int) or not 0 <= warmup_steps < total_steps:
         raise ValueError(f"warmup_steps must be an integer in [0, total_steps), got {warmup_steps!r}")
-    kwargs = {**SCHEDULES[name], **params, _PEAK_NAME.get(name, "lr0"): lr0}
+    kwargs = {**SCHEDULES[name], **params}
     if name in _TAKES_TOTAL:
         kwargs["total_steps"] = total_steps - warmup_steps
-    fn = getattr(R, name)
+    rates = _builtin_rates(name, lr0, total_steps - warmup_steps, kwargs)
+    rates = [rates[0] * t / warmup_steps for t in range(warmup_steps)] + rates
 
     def schedule(t: int) -> float:
-        return float(fn(t, **kwargs))
+        if not 0 <= int(t) <= total_steps:
+            raise ValueError(f"t must be in [0, {total_steps}], got {t!r}")
+        return rates[int(t)]
 
-    return R.with_linear_warmup(schedule, warmup_steps) if warmup_steps > 0 else schedule
+    return schedule
 
 
 def schedule_figure(name: str = "cosine_annealing", lr0: float = 0.1, total_steps: int = 100,

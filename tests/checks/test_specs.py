@@ -394,3 +394,14 @@ def test_rel_error_answering_nan_passes_no_value_subcheck():
 
     result = run_check("rel_error", nan_unless_equal, points=5.0)
     assert not result.subchecks[0].passed and result.earned <= 2.0, result.report()
+
+
+def test_a_backward_returning_one_gradient_is_compared_as_one_output():
+    """A backward whose only gradient is dx returns the tensor itself (not a tuple): the reference's dx must
+    not be split into its rows."""
+    spec = checks.REGISTRY["relu_backward"]
+    assert spec.outputs == ("dx",)
+    result = run_check("relu_backward", (RAW.relu_forward, RAW.relu_backward))
+    assert result.earned == POINTS, result.report()
+    wrong = run_check("relu_backward", (RAW.relu_forward, lambda dout, x: 2 * RAW.relu_backward(dout, x)))
+    assert wrong.earned < POINTS and "2 times too large" in wrong.report(), wrong.report()
