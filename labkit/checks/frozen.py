@@ -223,7 +223,8 @@ def freeze(specs, answers=()) -> dict:
                 result = check(*students, points=1, cases="visible", quiet=True)
             finally:
                 spec.reference = custom
-            if result.forbidden or not result.passed:
+            # (a forbidden call is the reference's right: it may call the built-in a student may not)
+            if any(sub.state in ("FAIL", "ERROR") for sub in result.subchecks):
                 raise RuntimeError(f"freezing {spec.name}: the reference does not pass its own visible check:\n"
                                    + result.report())
             try:
@@ -236,6 +237,9 @@ def freeze(specs, answers=()) -> dict:
     return {"torch": str(torch.__version__), "functions": store,
             "answers": {a.name: {"kind": a.kind, "choices": tuple(str(c) for c in a.choices),
                                  "prompt": str(a.prompt)} for a in answers}}
+
+
+_WRONG = (lambda w: 2 * w + 1, lambda w: w, lambda w: torch.zeros_like(w))  # outputs a diagnosis is shown
 
 
 def _diagnose(spec, rec) -> None:
@@ -266,14 +270,18 @@ def _diagnose(spec, rec) -> None:
                 want = [torch.as_tensor(w[i], dtype=torch.float64) for w in wants]
             except Exception:
                 continue
-            ev = Evidence(output, cases, [2 * w + 1 for w in want], want)
-            for d in diagnoses:
-                for part in (d.when, d.hint):
-                    if callable(part):
-                        try:
-                            part(ev)
-                        except Exception:
-                            pass
+            # every case alone too: a diagnosis stops at the first case that does not fit, and the kit
+            # must be able to answer its reference calls on each case
+            evidence = [Evidence(output, cases, [f(w) for w in want], want) for f in _WRONG]
+            evidence += [Evidence(output, [c], [f(w)], [w]) for c, w in zip(cases, want) for f in _WRONG]
+            for ev in evidence:
+                for d in diagnoses:
+                    for part in (d.when, d.hint):
+                        if callable(part):
+                            try:
+                                part(ev)
+                            except Exception:
+                                pass
 
 
 def save(frozen: dict, path: Path) -> None:
