@@ -720,7 +720,12 @@ def _tensors(value, depth=0) -> list[torch.Tensor]:
 def run_spec(spec: Spec, students: tuple, *, points: float, cases: str, seed: int, reference) -> CheckResult:
     """Every sub-check of ``spec`` on the student's callables; the result is not printed here."""
     result = CheckResult(function=spec.name, points=float(points), cases=cases, seed=int(seed))
-    runner = Runner(spec, students, result, reference)
+    if spec.kind in ("trajectory", "list"):  # runners of the kinds defined in trajectory.py
+        from .trajectory import RUNNERS
+
+        runner = RUNNERS[spec.kind](spec, students, result, reference)
+    else:
+        runner = Runner(spec, students, result, reference)
     drawn = [Case.of(c) for c in spec.cases(runner.draw)]
     if spec.kind == "backward":
         for c in drawn:

@@ -21,6 +21,10 @@ Kinds (``Spec.kind``) and what the student's callables return:
               and the runner adds the rules of explicit randomness: equal generator states give equal
               draws, different ones different draws, the global RNG is left alone; with ``dtype_arg``
               the dtype (and device) asked for comes back
+``trajectory`` an update rule ``rule(w, dw, config) -> (next_w, config)`` stepped over a sequence of
+              gradients; the weights after every step are compared (``trajectory.py``)
+``list``      ``fn(*args) -> outputs`` where an output may be a list of tensors, each shaped like the
+              matching tensor of the first (list) argument (``trajectory.py``)
 
 See ``docs/student_api.md`` ("How to write a check") for a complete example.
 """
@@ -33,7 +37,7 @@ import torch
 
 __all__ = ["Spec", "Probe", "Diagnosis", "Case", "Draw", "Evidence", "Statistic"]
 
-KINDS = ("function", "loss", "forward", "backward", "random")
+KINDS = ("function", "loss", "forward", "backward", "random", "trajectory", "list")
 
 
 @dataclass

@@ -31,6 +31,8 @@ from .explore import activation_figure, deep_net_activations, make_schedule, opt
 from .layers import plot_first_layer_weights, plot_image_grid, plot_layer_histograms
 from .normalization import (plot_accuracy_bars, plot_batch_noise, plot_feature_distributions,  # noqa: F401
                             plot_init_robustness, plot_running_stats, plot_whitening)
+from .optimizers import plot_curves
+from .regularization import plot_panels
 from .training import plot_accuracy, plot_loss, plot_schedule, plot_search_results, plot_update_ratios
 
 __all__ = [
