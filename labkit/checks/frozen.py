@@ -149,6 +149,8 @@ class FrozenFunction:
                 "instructor), drawn with the kit's pinned torch (here " f"{torch.__version__}); elsewhere "
                 "use your own function")
         call = self.calls[k]
+        if isinstance(call["out"], str) and call["out"] == OBJECT:
+            return _ReplayObject(self.name, k, self.calls)
         for where, state in call["dicts"].items():  # the state dicts the reference updated, updated alike
             arg = args[int(where)] if where.isdigit() else kwargs[where]
             arg.clear()
@@ -175,6 +177,74 @@ def _unwrapped(fn: Callable) -> Callable:
     return fn
 
 
+OBJECT = "<an object: its method calls and attributes are frozen in sequence>"
+
+
+def _is_object(value) -> bool:
+    """An object a check keeps and drives (not plain data, not a tensor, not a container, not a callable)."""
+    return not (value is None or issubclass(type(value), torch.Tensor) or type(value) in (bool, int, float, str, tuple,
+                list, dict) or isinstance(value, (bool, int, float, str)) or type(value).__module__ == "numpy")
+
+
+def _step_key(prefix: str, n: int, what: str, args: tuple = (), kwargs: dict | None = None) -> str | None:
+    inner = key(args, kwargs or {})
+    return None if inner is None else hashlib.sha256(f"{prefix}|{n}|{what}|{inner}".encode()).hexdigest()
+
+
+class _RecordingObject:
+    """The reference's object, recording each method call and attribute read (in order) for the kit."""
+
+    def __init__(self, obj, prefix: str, calls: dict):
+        object.__setattr__(self, "_obj", obj)
+        object.__setattr__(self, "_prefix", prefix)
+        object.__setattr__(self, "_calls", calls)
+        object.__setattr__(self, "_n", 0)
+
+    def _next(self) -> int:
+        n = self._n
+        object.__setattr__(self, "_n", n + 1)
+        return n
+
+    def __getattr__(self, attr):
+        value = getattr(self._obj, attr)
+        if callable(value):
+            def method(*args, **kwargs):
+                k = _step_key(self._prefix, self._next(), f"call {attr}", args, kwargs)
+                out = value(*args, **kwargs)
+                if k is not None:
+                    self._calls[k] = {"out": _plain(out), "dicts": {}}
+                return out
+            return method
+        k = _step_key(self._prefix, self._next(), f"get {attr}")
+        self._calls[k] = {"out": _plain(value), "dicts": {}}
+        return value
+
+
+class _ReplayObject:
+    """The kit's stand-in for that object: the same calls, in the same order, answered from the table."""
+
+    def __init__(self, name: str, prefix: str, calls: dict):
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_prefix", prefix)
+        object.__setattr__(self, "_calls", calls)
+        object.__setattr__(self, "_n", 0)
+
+    def _answer(self, what: str, args=(), kwargs=None):
+        n = self._n
+        object.__setattr__(self, "_n", n + 1)
+        k = _step_key(self._prefix, n, what, args, kwargs)
+        if k is None or k not in self._calls:
+            raise FrozenMiss(f"the student kit holds no expected result of {self._name} for this sequence of calls")
+        return _copy(self._calls[k]["out"])
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        if _step_key(self._prefix, self._n, f"get {attr}") in self._calls:
+            return self._answer(f"get {attr}")
+        return lambda *args, **kwargs: self._answer(f"call {attr}", args, kwargs)
+
+
 class _Recorder:
     def __init__(self, name: str, fn: Callable, store: dict):
         self.name, self.fn = name, fn
@@ -189,7 +259,10 @@ class _Recorder:
         if k is not None:
             states = {str(i): _plain(a) for i, a in enumerate(args) if type(a) is dict}
             states.update({name: _plain(a) for name, a in kwargs.items() if type(a) is dict})
-            self.entry["calls"][k] = {"out": _plain(out), "dicts": states}
+            stateful = _is_object(out)
+            self.entry["calls"][k] = {"out": OBJECT if stateful else _plain(out), "dicts": states}
+            if stateful:  # an object the check drives (EarlyStopping(...).step(...)): its calls recorded too
+                return _RecordingObject(out, k, self.entry["calls"])
         return out
 
 

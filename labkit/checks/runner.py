@@ -406,8 +406,8 @@ class Runner:
 
     def values(self, cases: list[Case]) -> list:
         spec = self.spec
+        wants = [self.expected(c) for c in cases]  # first: a student's in-place change cannot reach them
         runs = [self.run(c) for c in cases]
-        wants = [self.expected(c) for c in cases]
         forward_ok = self.forward_matches(cases) if spec.kind == "backward" else True
         for output in spec.outputs:
             sub = self.add(self._value_name(output), spec.weight(output), hint=spec.hints.get(output, ""))
@@ -620,6 +620,10 @@ class Runner:
             if probe.after_values and not values_ok:
                 sub.state, sub.note = SKIP, "not judged until the values above are right (one bug is charged once)"
                 continue
+            # the expected values first: a student's in-place change cannot reach them
+            wants = None if probe.raises is not None else [
+                self.expected(case) if probe.expect is None else
+                (lambda e: e if isinstance(e, tuple) else (e,))(probe.expect(case))]
             call, values = self.run(case)
             if probe.raises is not None:
                 raised = call.exception
@@ -632,8 +636,6 @@ class Runner:
                     sub.state = FAIL
                     sub.measured = f"raised {_message(raised)}" if raised is not None else "returned normally"
                 continue
-            wants = [self.expected(case) if probe.expect is None else
-                     (lambda e: e if isinstance(e, tuple) else (e,))(probe.expect(case))]
             for output in probe.outputs or self.spec.outputs:
                 part = SubCheck(name=sub.name, weight=0.0, hint=sub.hint)
                 self.compare(part, output, [case], [(call, values)], wants, probe.tol,

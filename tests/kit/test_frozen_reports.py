@@ -62,7 +62,7 @@ def test_the_kit_prints_the_report_of_the_full_package(table, fn, impl):
     with frozen.simulate(table):
         assert frozen.active()
         kit = _report(fn, impl)
-    if checks.REGISTRY[fn].calls:  # the kit runs the student's own helper: only the verdict may differ there
+    if getattr(checks.REGISTRY[fn], "calls", ()):  # the kit runs the student's own helper: only the verdict may differ there
         assert kit.splitlines()[0].split(":")[0] == full.splitlines()[0].split(":")[0]
         return
     assert kit == full
@@ -70,6 +70,8 @@ def test_the_kit_prints_the_report_of_the_full_package(table, fn, impl):
 
 @pytest.mark.parametrize("fn, impl", _cheats())
 def test_a_cheat_earns_nothing_in_the_kit_either(table, fn, impl):
+    if isinstance(impl, type):
+        pytest.skip("a subclass of the reference class: the kit has no class to subclass")
     with frozen.simulate(table):
         result = getattr(checks, fn)(*students(fn, impl), points=4, cases="visible", quiet=True)
     assert result.earned == 0, result.report()
