@@ -17,8 +17,8 @@ from .grade import Limits, grade_assignment
 from .kit import build_kit
 from .release import release
 from .report import write_report
-from .sample_class import (build_sample_class, compare_with_expectations, load_sample_class,
-                           sample_class_assignments)
+from .sample_class import (apply_manual_grades, build_sample_class, compare_with_expectations,
+                           load_sample_class, sample_class_assignments)
 
 
 def run_demo(course: Path, notebooks_dir: Path, assignments: list[str] | None = None,
@@ -59,6 +59,7 @@ def run_demo(course: Path, notebooks_dir: Path, assignments: list[str] | None = 
     step("grade", "autograde every submission (one process each, time limits)")
     for assignment, students in classes.items():
         grade_assignment(course, assignment, [s.student for s in students], limits, log=log)
+        apply_manual_grades(course, assignment, students, log=log)  # what a grader gives in the formgrader
 
     step("feedback", "feedback for every student")
     for assignment in assignments:

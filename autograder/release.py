@@ -77,10 +77,10 @@ def _validate(course: Course, path: Path, invert: bool) -> dict:
 
     from .preprocessors import without_experiments
 
-    with tempfile.TemporaryDirectory(prefix="labgrade-validate-") as tmp:
-        copy = Path(tmp) / path.name
-        nbformat.write(without_experiments(nbformat.read(path, as_version=4)), copy)
-        return Validator(config=course.config, invert=invert).validate(str(copy))
+    # the copy sits beside the notebook: its kernel runs there and finds the assignment's support files
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=".labgrade-validate-", suffix=".ipynb") as copy:
+        nbformat.write(without_experiments(nbformat.read(path, as_version=4)), copy.name)
+        return Validator(config=course.config, invert=invert).validate(copy.name)
 
 
 def _explain(path: Path, problems: dict, rule: str) -> str:

@@ -15,6 +15,14 @@ changed and the build fails loudly); ``prepend``/``append`` add code around a ce
 submits the release unchanged, ``raw`` writes that text instead of a notebook, ``missing: true``
 registers the student without any submission. ``story`` is printed, ``note`` is not.
 
+Written answers (nbgrader's manually graded answers, e.g. the markdown cells ``why_*``) get the source
+notebook's model answer like any solution cell; ``answers`` replaces that text per cell, e.g.
+``"answers": {"why_affine_db": "Because the mean is taken in the loss."}``. ``manual`` declares the
+grades a teaching assistant gives them, e.g. ``"manual": {"why_affine_db": 1.5}``: ``labgrade demo``
+(or ``apply_manual_grades``) writes them into the gradebook after autograding, exactly as the
+formgrader does (``Grade.manual_score``, ``needs_manual_grade = False``). Every written answer without a
+declared grade stays *pending* (``labgrade report`` says so), unless it was left blank.
+
 ``expect`` states the outcome, never exact partial points (the checks' weights may change):
 ``status`` (ok, errors, timeout, kernel-died, unreadable, missing, wall-clock, grader-failed; see
 autograder.status) and ``points``, one of
@@ -62,6 +70,8 @@ class Student:
     raw: str | None = None
     missing: bool = False
     note: str = ""
+    answers: dict = field(default_factory=dict)  # written-answer cell -> the text this student wrote
+    manual: dict = field(default_factory=dict)   # written-answer cell -> the points a grader gives it
     expect: dict = field(default_factory=dict)  # {"status": ..., "points": ...}, see above
 
     @classmethod
@@ -76,6 +86,13 @@ class Student:
             raise SampleClassError(f"{data.get('student', '?')}: {err}") from None
         if student.expect:
             expected_outcome(student, [])  # the form of ``expect`` only
+        for cell, points in student.manual.items():
+            if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
+                raise SampleClassError(f"{student.student}: the manual grade of {cell} must be a number >= 0, "
+                                       f"got {points!r}")
+        if (student.answers or student.manual) and (student.blank or student.raw is not None or student.missing):
+            raise SampleClassError(f"{student.student}: answers and manual grades need a notebook built from "
+                                   "the solution (not blank, raw or missing)")
         return student
 
 
@@ -124,6 +141,10 @@ def submission(release_nb, source_nb, spec: Student):
         cell.source = answers[grade_id]
     for patch in spec.patches:
         apply_patch(nb, patch, spec.student)
+    for grade_id, text in spec.answers.items():
+        apply_patch(nb, Patch(grade_id), spec.student)  # the cell must exist
+        cell = next(c for c in nb.cells if is_solution(c) and c.metadata.nbgrader["grade_id"] == grade_id)
+        cell.source = text
     return nb
 
 
@@ -157,6 +178,41 @@ def build_sample_class(course: Course | Path, assignment: str, students: list[St
     with course.gradebook() as gb:
         for spec in students:
             gb.update_or_create_student(spec.student)
+
+
+def apply_manual_grades(course: Course | Path, assignment: str, students: list[Student], log=print) -> int:
+    """Give every declared manual grade (``Student.manual``) in the gradebook, as the formgrader does;
+    return how many were given. A cell that is not a written answer, or points above its maximum, raise
+    SampleClassError."""
+    from .report import manual_cells
+
+    course = Course.of(course)
+    answers = {nb.stem: dict(manual_cells(nb)) for nb in course.notebooks(assignment)}
+    given = 0
+    with course.gradebook() as gb:
+        for spec in students:
+            for cell, points in spec.manual.items():
+                notebook = next((nb for nb, cells in answers.items() if cell in cells), None)
+                if notebook is None:
+                    raise SampleClassError(f"{spec.student}: {cell!r} is not a written answer of {assignment} "
+                                           f"(those are {sorted(c for cells in answers.values() for c in cells)})")
+                if points > answers[notebook][cell]:
+                    raise SampleClassError(f"{spec.student}: {points} points for {cell}, which is worth "
+                                           f"{answers[notebook][cell]:g}")
+                give_manual_grade(gb, assignment, notebook, spec.student, cell, points)
+                given += 1
+    if given:
+        log(f"manual grades: {given} written answers of {assignment} graded as the sample class declares "
+            "(the formgrader's way: Grade.manual_score)")
+    return given
+
+
+def give_manual_grade(gb, assignment: str, notebook: str, student: str, cell: str, points: float | None) -> None:
+    """Set (or, with None, clear) the manual score of one written answer, as the formgrader's grade API does."""
+    grade = gb.find_grade(cell, notebook, assignment, student)
+    grade.manual_score = None if points is None else float(points)
+    grade.needs_manual_grade = grade.manual_score is None and grade.auto_score is None
+    gb.db.commit()
 
 
 def sample_class_assignments(notebooks_dir: Path) -> list[str]:
@@ -211,8 +267,12 @@ def compare_with_expectations(course: Course | Path, assignment: str,
     from .status import SubmissionStatus
 
     course = Course.of(course)
+    from .report import MANUAL, PENDING
+
     cells = [c for nb in course.notebooks(assignment) for c in graded_cells(nb)]
-    got = {(r.student, r.cell): r.points for r in cell_rows(course, assignment)}
+    rows = cell_rows(course, assignment, manual=True)
+    got = {(r.student, r.cell): r.points for r in rows if r.kind != MANUAL}
+    written = {(r.student, r.cell): r for r in rows if r.kind == MANUAL}
     problems = []
     for spec in students:
         status = SubmissionStatus.load(course.status_dir, assignment, spec.student)
@@ -220,6 +280,14 @@ def compare_with_expectations(course: Course | Path, assignment: str,
         if spec.expect.get("status") and code != spec.expect["status"]:
             problems.append(f"{spec.student}: status {code!r}, expected {spec.expect['status']!r}"
                             f" ({status.message if status else 'no status'})")
+        for (who, cell), row in written.items():
+            if who != spec.student:
+                continue
+            if cell in spec.manual and (row.graded != "given" or abs(row.points - spec.manual[cell]) > 1e-9):
+                problems.append(f"{spec.student}: written answer {cell} has {row.points:g} ({row.graded}), "
+                                f"expected the manual grade {spec.manual[cell]:g}")
+            elif cell not in spec.manual and code == "ok" and not spec.blank and row.graded != PENDING:
+                problems.append(f"{spec.student}: written answer {cell} is {row.graded}, expected pending")
         if "points" not in spec.expect:
             continue
         for (cell, full), want in zip(cells, expected_outcome(spec, cells).values()):

@@ -59,6 +59,8 @@ def _reference(spec: Spec):
         return spec.reference
     from .. import reference as R
 
+    if getattr(spec, "adapt", None) is not None:
+        return spec.adapt(getattr(R, spec.name))
     if spec.kind == "backward":
         return getattr(R, spec.forward), getattr(R, spec.name)
     return getattr(R, spec.name)
@@ -83,6 +85,8 @@ def make_check(spec: Spec) -> Callable[..., CheckResult]:
             seed = hidden_seed(spec.name) if cases == "hidden" else 0
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"seed must be an int, got {seed!r}")
+        if getattr(spec, "adapt", None) is not None:  # e.g. a schedule judged over a range of steps (checks/sequences.py)
+            students = tuple(spec.adapt(s) for s in students)
         run = getattr(spec, "runner", None) or run_spec  # a spec of labkit/checks/stateful.py brings its own
         result = run(spec, students, points=points, cases=cases, seed=seed, reference=_reference(spec))
         if not quiet:

@@ -192,6 +192,9 @@ class Spec:
     # also outputs: the last names of ``outputs``, read from the dict after the call. A case's ``before``
     # calls run first with the same dict (each one's dict entries set before its call).
     state: tuple[str, tuple[str, ...]] | None = None
+    # turns the student's callable (and the reference) into the one the cases call: e.g. a schedule
+    # judged over a range of steps, a class driven by a sequence (see labkit/checks/sequences.py)
+    adapt: Callable | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:

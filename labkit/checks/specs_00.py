@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import torch
 
+from .answers import Answer
 from .spec import Case, Diagnosis, Probe, Spec
 
-__all__ = ["SPECS"]
+__all__ = ["SPECS", "ANSWERS"]
 
 
 def _smooth(d, shape):
@@ -72,6 +73,7 @@ def _extreme_scores(d):
 
 OVERFLOW = "for scores of size 1e4 the result is NaN or inf: an exponential overflows (see experiment 3.3)"
 ROW_LABEL = "the wrong-class entries are right but the correct-class column is not"
+ROW_HINT = "count how many of the sample's terms contain the correct-class score, and with which sign"
 
 SPECS = [
     Spec("numerical_gradient", "function", lambda d: [_smooth(d, (d.choice([3, 4, 5]),)), _smooth(d, (2, 3)),
@@ -158,7 +160,7 @@ SPECS = [
          hints={"loss": "the loss value differs", "dscores": "the gradient differs"},
          diagnoses=[Diagnosis("the loss is one margin too large per sample: the sum runs over the wrong classes "
                               "only (j != y)", lambda ev: ev.matches(lambda c, w: w + 1.0), output="loss"),
-                    Diagnosis(f"{ROW_LABEL}: it gets minus the number of active terms", output="dscores",
+                    Diagnosis(f"{ROW_LABEL}: {ROW_HINT}", output="dscores",
                               when=lambda ev: ev.holds(_only_label_column_wrong))],
          probes=[Probe("honours the margin argument (margin = 2.5)",
                        lambda d: Case((d.randn(5, 4), d.randint(0, 4, (5,))), {"margin": 2.5}),
@@ -187,3 +189,71 @@ def _hinge_at(case: Case, margin: float, output: str):
 
     loss, grad = R.multiclass_hinge_loss(*case.args, margin=margin)
     return loss if output == "loss" else grad
+
+
+# ---- answered questions ("predict before you run" and derivation questions), 1 point each -------------------------
+ANSWERS = [
+    Answer("q_centred_slope", "number", 2.0, abs_tol=0.3, wrong=(1.0, 3.0, 0.5),
+           explain="subtracting f(x - h e_i) from f(x + h e_i) cancels the h^2 term of the Taylor series, so the "
+                   "error starts at the h^3 term divided by 2h: it falls like h^2, a line of slope 2 on log-log axes"),
+    Answer("q_forward_slope", "number", 1.0, abs_tol=0.3, wrong=(2.0, 0.5, 0.0),
+           explain="the one-sided quotient keeps the h^2/2 f'' term of the Taylor series; divided by h it leaves an "
+                   "error proportional to h: slope 1"),
+    Answer("q_float32_best_h", "choice", "larger", choices=("larger", "the same", "smaller"), wrong=("smaller", "the same"),
+           explain="float32's epsilon (1.2e-7) is 5e8 times float64's, so the rounding error eps/h overtakes the "
+                   "truncation error at a much larger h (about 1e-2 to 1e-3 instead of 1e-5)"),
+    Answer("q_float32_band", "choice", "probably wrong",
+           choices=("good", "kinks only", "suspicious", "probably wrong"), wrong=("good", "kinks only", "suspicious"),
+           explain="with h = 1e-5 the float32 rounding of the loss (about 1e-7 relative) divided by 2h gives errors "
+                   "of order 1e-2 to 1: a correct gradient looks like a bug in float32, so check in float64"),
+    Answer("q_relu_kink", "number", 0.45, abs_tol=0.01, wrong=(0.0, 1.0, 0.5),
+           explain="relu(-1e-6 + 1e-5) = 9e-6 and relu(-1e-6 - 1e-5) = 0, so the centred difference is "
+                   "9e-6 / 2e-5 = 0.45 although the derivative at x = -1e-6 is 0: the step crossed the kink"),
+    Answer("q_affine_db", "number", 12.0, abs_tol=1e-6, wrong=(4.0, 3.0, 11.0, 6.0),
+           explain="each output's bias enters every sample's output with coefficient 1, so its gradient is the sum "
+                   "of that output's column of dout: 2 + 4 + 6 = 12 (not the mean, 4)"),
+    Answer("q_param_count", "number", 101770, abs_tol=0.5, wrong=(101632, 100480, 1290, 101908),
+           explain="784*128 + 128 = 100,480 for the first layer and 128*10 + 10 = 1,290 for the second: 101,770 "
+                   "(one bias per unit)"),
+    Answer("q_flat_bias_catches", "number", 165, abs_tol=40, right=(175, 130, 200), wrong=(18, 5, 500, 1000, 10),
+           explain="the chance that 10 entries drawn from 285 miss all 5 bias entries is C(280,10)/C(285,10) = "
+                   "0.835, so about 1000 * 0.165 = 165 checks catch the bug (10 * 5/285 = 0.175 is a close "
+                   "first approximation)"),
+    Answer("q_mse_grad", "number", 1.0, abs_tol=1e-6, wrong=(4.0, -1.0, 0.5, 2.0),
+           explain="d/dp_k of (1/K) sum (p - t)^2 is 2 (p_k - t_k) / K = 2 * (3 - 1) / 4 = 1"),
+    Answer("q_l1_grad", "number", -0.25, abs_tol=1e-6, wrong=(0.25, -1.0, 1.0, 0.0),
+           explain="d/dp_k of (1/K) sum |p - t| is sign(p_k - t_k) / K = sign(0 - 1) / 4 = -0.25"),
+    Answer("q_ce_grad", "number", -0.75, abs_tol=1e-6, wrong=(0.25, -1.0, 0.75, -0.25),
+           explain="the gradient of the mean cross-entropy with respect to the scores is (softmax(s) - y) / N; "
+                   "with equal scores softmax gives 1/4 to each class, and the label's one-hot entry is 1: -0.75"),
+    Answer("q_exp_overflow_float32", "number", 88.7, abs_tol=1.0, wrong=(38.5, 127.0, 709.8, 3.4e38),
+           explain="exp(s) exceeds 3.4e38 when s > ln(3.4e38) = 88.7 (709.8 in float64); at the other end a "
+                   "probability below the smallest float rounds to 0 and its log is -inf"),
+    Answer("q_bce_grad", "number", -0.25, abs_tol=1e-6, wrong=(-0.5, 0.25, 0.5, -1.0),
+           explain="the derivative of the softplus is the sigmoid, so d/ds of (softplus(s) - y s) is sigmoid(s) - y; "
+                   "divided by the K = 2 elements: (0.5 - 1) / 2 = -0.25"),
+    Answer("q_hinge_grad", "number", -2.0, abs_tol=1e-6, wrong=(-3.0, -1.0, 2.0, 0.0),
+           explain="the terms of classes 1 and 2 are active (margins 0.5 and 2.5), class 3's is not (-1); every "
+                   "active term contains -s_label, so the label's score gets -1 per active term: -2"),
+    Answer("q_initial_ce", "number", 2.303, abs_tol=0.05, wrong=(0.1, 1.0, 10.0, 0.0, 2.0),
+           explain="scores near 0 give a uniform softmax, p = 1/10 for every class, so the loss is -ln(1/10) = "
+                   "ln 10 = 2.303"),
+    Answer("q_initial_hinge", "number", 9.0, abs_tol=0.1, wrong=(10.0, 1.0, 0.0),
+           explain="with every score 0 each of the C - 1 = 9 wrong classes contributes max(0, 0 - 0 + 1) = 1"),
+    Answer("q_kink_trend", "choice", "more", choices=("more", "fewer", "the same"), wrong=("fewer", "the same"),
+           explain="every data point adds C - 1 hinge terms, each a kink that the step can cross: the more data "
+                   "points, the more entries whose check straddles a kink"),
+    Answer("q_burn_in", "choice", "pass", choices=("pass", "fail"), wrong=("fail",),
+           explain="at W = 0 every score is 0 and every margin equals 1 > 0, so every hinge term is active and "
+                   "the gate the bug forgot changes nothing; after training some margins are negative"),
+    Answer("q_reg_shrink", "number", 10.0, abs_tol=1.5, wrong=(1.0, 100.0, 2.0, 3.16),
+           explain="the difference between the buggy and the correct total gradient stays the data gradient, while "
+                   "the total grows like r: the normrel falls like 1/r, tenfold per tenfold r"),
+    Answer("q_tiny_row", "number", 1.0, abs_tol=0.01, wrong=(0.0, 1e-17, 0.5),
+           explain="the numerical estimate of that row is exactly 0, and |a - 0| / max(|a|, 0) = 1 however tiny "
+                   "a is: a correct gradient reads as completely wrong"),
+    Answer("q_loss_scale", "choice", "about the same", choices=("smaller", "larger", "about the same"),
+           wrong=("smaller", "larger"),
+           explain="floats have the same relative precision at every scale (outside the subnormal range), so "
+                   "multiplying the loss by a constant scales its rounding error by the same constant"),
+]

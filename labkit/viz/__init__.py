@@ -29,11 +29,13 @@ from .contours import plot_trajectories
 from .initialization import plot_activation_grid, plot_loss_curves, plot_per_layer
 from .explore import activation_figure, deep_net_activations, make_schedule, optimizer_figure, schedule_figure
 from .layers import plot_first_layer_weights, plot_image_grid, plot_layer_histograms
+from . import gradcheck  # noqa: F401  (notebook 00: labkit.viz.gradcheck)
 from .normalization import (plot_accuracy_bars, plot_batch_noise, plot_feature_distributions,  # noqa: F401
                             plot_init_robustness, plot_running_stats, plot_whitening)
 from .optimizers import plot_curves
 from .regularization import plot_panels
 from .training import plot_accuracy, plot_loss, plot_schedule, plot_search_results, plot_update_ratios
+from .schedules import plot_curves, plot_plateau_run, plot_range_test, plot_rate_and_loss, plot_warmup_runs  # noqa: F401
 
 __all__ = [
     "plot_loss", "plot_accuracy", "plot_layer_histograms", "plot_update_ratios", "plot_schedule",

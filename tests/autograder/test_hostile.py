@@ -26,7 +26,7 @@ from autograder import sandbox
 from autograder.course import Course, repo_notebooks_dir
 from autograder.feedback import generate_feedback
 from autograder.grade import Limits, grade_assignment
-from autograder.release import release
+from autograder.release import graded_cells, release
 from autograder.report import cell_rows
 from autograder.sample_class import build_sample_class, load_sample_class
 
@@ -164,7 +164,8 @@ def test_no_hostile_submission_gains_a_point(graded):
 
 def test_every_honest_student_keeps_exactly_the_expected_grade(graded):
     full = graded["points"]["full_marks"]
-    assert all(v > 0 for v in full.values()) and sum(full.values()) == 30, full
+    maximum = sum(points for nb in graded["course"].notebooks(A) for _, points in graded_cells(nb))
+    assert all(v > 0 for v in full.values()) and sum(full.values()) == maximum, full
     assert set(graded["points"]["blank"].values()) == {0.0}
     bug = graded["points"]["bug_mse_grad"]
     assert bug["mse_loss"] < 2 and all(bug[c] == full[c] for c in full if c != "mse_loss"), bug
@@ -207,7 +208,8 @@ def test_killing_the_grader_leaves_zeros_not_stale_grades_and_no_hidden_test_on_
     [full] = [s for s in load_sample_class(repo_notebooks_dir(), A) if s.student == "full_marks"]
     build_sample_class(course, A, [full], log=lambda *a: None)
     grade_assignment(course, A, ["full_marks"], Limits(20, 240, 1), log=lambda *a: None)
-    assert sum(r.points for r in cell_rows(course.root, A)) == 30
+    full = sum(points for nb in course.notebooks(A) for _, points in graded_cells(nb))  # every test cell's maximum
+    assert sum(r.points for r in cell_rows(course.root, A)) == full
     release_nb = course.path("release", A) / f"{A}.ipynb"  # the student resubmits the blank release
     (course.path("submitted", A, "full_marks") / f"{A}.ipynb").write_bytes(release_nb.read_bytes())
     proc = subprocess.Popen([sys.executable, "-m", "autograder.cli", "grade", "--course", str(course.root)],
@@ -219,7 +221,7 @@ def test_killing_the_grader_leaves_zeros_not_stale_grades_and_no_hidden_test_on_
     time.sleep(3)  # in the middle of executing the submission
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert sum(r.points for r in cell_rows(course.root, A)) == 0  # zeros, not the stale 30
+    assert sum(r.points for r in cell_rows(course.root, A)) == 0  # zeros, not the stale full marks
     assert json.loads(status.read_text())["code"] == "interrupted"
     for scratch in Path("/tmp").glob(f"labgrade-{A}-full_marks-*"):
         for path in scratch.rglob("*.ipynb"):

@@ -75,10 +75,11 @@ def test_the_sample_class_stays_out_of_the_course(toy):
 def test_cells_csv_has_a_row_per_student_and_test_cell(toy):
     assert len(toy.cells) == len(TOTALS) * 3
     assert list(toy.cells[0]) == ["student", "assignment", "notebook", "cell", "points",
-                                  "max_points", "status"]
+                                  "max_points", "status", "kind", "graded"]
     clip = [r for r in toy.cells if r["student"] == "bug_clip_upper" and r["cell"] == "clip"]
     assert clip == [{"student": "bug_clip_upper", "assignment": TOY, "notebook": TOY,
-                     "cell": "clip", "points": "2.25", "max_points": "3", "status": "ok"}]
+                     "cell": "clip", "points": "2.25", "max_points": "3", "status": "ok",
+                     "kind": "auto", "graded": "auto"}]
     crash = {r["cell"]: r["points"] for r in toy.cells if r["student"] == "crash"}
     assert crash == {"square": "1", "mean": "0", "clip": "0"}
 
