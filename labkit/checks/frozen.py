@@ -172,6 +172,12 @@ def function(name: str) -> FrozenFunction:
 
 # the instructor's side ---------------------------------------------------------------------------
 def _unwrapped(fn: Callable) -> Callable:
+    if isinstance(fn, type) and fn.__dict__.get("__labkit_answer_key__", False):
+        # a reference class as the freezing run's student: an unmarked copy with its own constructor
+        ns = {k: v for k, v in fn.__dict__.items() if k not in ("__dict__", "__weakref__", "__labkit_answer_key__")}
+        if "__init__" in ns:
+            ns["__init__"] = getattr(ns["__init__"], "__wrapped__", ns["__init__"])
+        return type(fn.__name__, fn.__bases__, ns)
     while getattr(fn, "__labkit_answer_key__", False) and hasattr(fn, "__wrapped__"):
         fn = fn.__wrapped__
     return fn
