@@ -67,6 +67,36 @@ def validate_release(course: Course | Path, assignment: str, log=print) -> None:
             f"[nbgrader validate --invert]")
 
 
+def validate_all(course: Course | Path, assignments: list[str], jobs: int = 1, log=print) -> None:
+    """``validate_release`` for every assignment, ``jobs`` at a time.
+
+    nbgrader's Validator sets process-wide environment variables while it runs, so two validations
+    cannot share a process: with ``jobs > 1`` each runs in its own (``python -m autograder.release``).
+    Raises ReleaseError for the first assignment that fails, after all have run."""
+    course = Course.of(course)
+    if jobs <= 1 or len(assignments) < 2:
+        for assignment in assignments:
+            validate_release(course, assignment, log=log)
+        return
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(assignment: str):
+        return subprocess.run([sys.executable, "-m", "autograder.release", str(course.root), assignment],
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+
+    failures = []
+    with ThreadPoolExecutor(jobs) as pool:
+        for assignment, proc in zip(assignments, pool.map(one, assignments)):
+            for line in proc.stdout.splitlines():
+                log(line)
+            if proc.returncode != 0:
+                failures.append(proc.stderr.strip() or f"{assignment}: validation failed (exit {proc.returncode})")
+    if failures:
+        raise ReleaseError("\n".join(failures))
+
+
 def _validate(course: Course, path: Path, invert: bool) -> dict:
     """nbgrader validate (``--invert``) on ``path`` with its experiment cells emptied: the graded cells
     never depend on an experiment, and the maintainers' nbval run executes the experiments anyway."""
@@ -91,3 +121,21 @@ def _explain(path: Path, problems: dict, rule: str) -> str:
             detail = cell.get("raw_error", "").strip().splitlines()[-1:] or [""]
             lines.append(f"  {kind}: {first[0][:70]!r} {detail[0][:120]}")
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m autograder.release COURSE ASSIGNMENT``: validate one released assignment (a
+    ``validate_all`` worker); the reason of a failure goes to stderr."""
+    import sys
+
+    course, assignment = (argv if argv is not None else sys.argv[1:])
+    try:
+        validate_release(Course.of(Path(course)), assignment)
+    except ReleaseError as err:
+        print(str(err), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

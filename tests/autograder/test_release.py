@@ -40,3 +40,14 @@ def test_a_test_that_the_blank_release_passes_is_not_released(tmp_path):
     with pytest.raises(ReleaseError, match="RELEASE .* must fail every graded cell") as err:
         release(course, TOY, log=lambda *a: None)
     assert "checks.clip(lambda x, lo, hi" in str(err.value)
+
+
+def test_validations_run_side_by_side_in_their_own_processes_and_a_failure_is_reported(tmp_path):
+    from autograder.release import validate_all
+
+    course = _course_with(tmp_path, "code_mean", "return total / len(xs)", "return total")
+    release(course, TOY, validate=False, log=lambda *a: None)
+    lines = []
+    with pytest.raises(ReleaseError, match="SOURCE .* must pass every graded cell"):
+        validate_all(course, [TOY, TOY], jobs=2, log=lines.append)
+    assert lines == []  # nothing passed, so nothing was logged as validated
