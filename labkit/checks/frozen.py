@@ -363,6 +363,19 @@ def _diagnose(spec, rec) -> None:
                                 pass
 
 
+def signatures(specs, answers=()) -> dict:
+    """A table with no results, only each reference's parameters and each question's form: what a specs
+    file may ask at import (``inspect.signature(R.name)``) where no check runs (the grader's sandboxes)."""
+    from .. import reference as R
+
+    names = sorted({n for s in specs for n in ([s.name] + ([s.forward] if getattr(s, "forward", None) else []))})
+    functions = {n: {"params": list(inspect.signature(getattr(R, n)).parameters), "calls": {}}
+                 for n in names if hasattr(R, n)}
+    return {"torch": str(torch.__version__), "functions": functions,
+            "answers": {a.name: {"kind": a.kind, "choices": tuple(str(c) for c in a.choices),
+                                 "prompt": str(a.prompt)} for a in answers}}
+
+
 def save(frozen: dict, path: Path) -> None:
     """Write the table as plain tensors and containers (read back with ``weights_only=True``)."""
     torch.save(frozen, path)
