@@ -29,7 +29,8 @@ def _source_nb() -> dict:
 
 def graded_cells() -> list[Cell]:
     return [Cell(c["metadata"]["nbgrader"]["grade_id"], "".join(c["source"]), c["metadata"]["nbgrader"]["points"])
-            for c in _source_nb()["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
+            for c in _source_nb()["cells"] if c["metadata"].get("nbgrader", {}).get("grade")
+            and c["cell_type"] == "code" and not c["metadata"]["nbgrader"].get("solution")]  # no written answer
 
 
 FULL = {c.grade_id: float(c.max_points) for c in graded_cells()}
