@@ -87,12 +87,12 @@ class Answer:
             return "no answer yet"
         if self.kind == "number":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                return f"the answer should be a number, got {type(value).__name__}"
+                return f"the answer should be a number, got {_what(value)}"
             if not math.isfinite(float(value)):
                 return f"the answer should be a finite number, got {value!r}"
             return ""
         if not isinstance(value, str):
-            return f"the answer should be one of the choices as a string, got {type(value).__name__}"
+            return f"the answer should be one of the choices as a string, got {_what(value)}"
         if self._norm(value) not in {self._norm(c) for c in self.choices}:
             return f"{value!r} is not one of the choices ({', '.join(repr(c) for c in self.choices)})"
         return ""
@@ -104,6 +104,11 @@ class Answer:
             return self._norm(value) == self._norm(self.expect)
         x, want = float(value), float(self.expect)
         return abs(x - want) <= max(self.abs_tol, self.rel_tol * abs(want))
+
+
+def _what(value) -> str:
+    """What a malformed answer is, in words (a function defined under the answer's name is common)."""
+    return "a function" if callable(value) else type(value).__name__
 
 
 def _plain(value):

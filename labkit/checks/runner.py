@@ -55,14 +55,14 @@ class _Spy(TorchFunctionMode):
 
 # Forbidden torch functions written in Python that never dispatch __torch_function__ (so _Spy cannot see
 # them): a call is recognised by its code object while the student's code runs (sys.setprofile).
-PYTHON_LEVEL = ("torch.nn.init.",)
+PYTHON_LEVEL = ("torch.nn.init.", "sklearn.")
 
 
 @contextlib.contextmanager
 def _watch_python_calls(forbidden: dict, seen: list):
     """Record a call of a forbidden Python-level torch function (see ``PYTHON_LEVEL``) in ``seen``."""
-    codes = {fn.__code__: name for fn, name in forbidden.items()
-             if name.startswith(PYTHON_LEVEL) and hasattr(fn, "__code__")}
+    codes = {inspect.unwrap(fn).__code__: name for fn, name in forbidden.items()  # unwrap: sklearn's
+             if name.startswith(PYTHON_LEVEL) and hasattr(inspect.unwrap(fn), "__code__")}  # validating decorator
     if not codes:
         yield
         return

@@ -34,6 +34,7 @@ from .normalization import (plot_accuracy_bars, plot_batch_noise, plot_feature_d
                             plot_init_robustness, plot_running_stats, plot_whitening)
 from .optimizers import plot_curves
 from .regularization import plot_panels
+from .practice import plot_decade_shares, plot_roc, plot_search  # noqa: F401  (notebook 08)
 from .training import plot_accuracy, plot_loss, plot_schedule, plot_search_results, plot_update_ratios
 from .schedules import plot_curves, plot_plateau_run, plot_range_test, plot_rate_and_loss, plot_warmup_runs  # noqa: F401
 

@@ -29,8 +29,7 @@ def _source_nb() -> dict:
 
 def graded_cells() -> list[Cell]:
     return [Cell(c["metadata"]["nbgrader"]["grade_id"], "".join(c["source"]), c["metadata"]["nbgrader"]["points"])
-            for c in _source_nb()["cells"] if c["metadata"].get("nbgrader", {}).get("grade")
-            and c["cell_type"] == "code" and not c["metadata"]["nbgrader"].get("solution")]  # no written answer
+            for c in _source_nb()["cells"] if c["cell_type"] == "code" and c["metadata"].get("nbgrader", {}).get("grade")]
 
 
 FULL = {c.grade_id: float(c.max_points) for c in graded_cells()}
@@ -76,7 +75,9 @@ def test_a_full_solution_scores_full_marks_in_the_sandbox(tmp_path):
 def test_a_blank_release_scores_zero_everywhere(tmp_path):
     result = score(tmp_path, blank=True)
     assert set(points(result).values()) == {0.0}
-    assert all("not implemented yet" in c.report for c in result.cells.values())
+    assert all("not implemented yet" in c.report for name, c in result.cells.items() if not name.startswith("q_"))
+    assert all("should be a number" in c.report or "should be one of" in c.report or c.error
+               for name, c in result.cells.items() if name.startswith("q_"))  # a question left unanswered
 
 
 WRONG_MSE = "def mse_loss(pred, target):\n    return (pred * 0).sum(), pred * 0\n"
