@@ -1,7 +1,8 @@
 """``labgrade``: the instructor pipeline's one command line (each sub-command has --help).
 
     labgrade demo --course build/demo-course --fresh     everything, on the bundled sample classes
-    labgrade release --course C                          source -> release, then validate both
+    labgrade release --course C                          source -> release, validate both, student kit
+    labgrade kit --course C                              the student kit again (C/kit/)
     labgrade validate --course C                         validate again, without regenerating
     labgrade build-sample --course C                     the sample classes -> submitted/
     labgrade grade --course C --jobs 2                   autograde every submission
@@ -80,9 +81,21 @@ def build_parser() -> argparse.ArgumentParser:
     _course(p)
     _notebooks(p)
     p.add_argument("--no-validate", action="store_true", help="skip the two validation runs")
+    p.add_argument("--no-kit", action="store_true",
+                   help="do not build the student kit (COURSE/kit/: the release notebooks and labkit "
+                        "without the answer key; see `labgrade kit --help`)")
     p.add_argument("--cell-timeout", type=int, default=60, metavar="S",
                    help="the course's per-cell time limit, written to nbgrader_config.py "
                         "(default: %(default)s)")
+
+    p = sub.add_parser("kit", help="build the student kit: release notebooks + labkit without the answer key",
+                       description="Write COURSE/kit/: the release notebooks of the released assignments, "
+                                   "a labkit wheel for students (no labkit.reference, no graded function, no "
+                                   "question's answer; the visible checks answer from the reference's results "
+                                   "on the visible cases, frozen here), environment.yml and a README. Students "
+                                   "install it with one command (see the kit's README). --list prints its files.")
+    _course(p)
+    p.add_argument("--list", action="store_true", help="print the kit's files and the wheel's contents")
 
     p = sub.add_parser("validate", help="source passes, release fails every graded cell",
                        description="nbgrader validate on the source notebooks and nbgrader "
@@ -153,6 +166,15 @@ def main(argv: list[str] | None = None) -> int:
             course = Course.create(args.course, args.notebooks, assignments, args.cell_timeout)
             for assignment in assignments:
                 release(course, assignment, validate=not args.no_validate)
+            if not args.no_kit:
+                from .kit import build_kit
+                build_kit(course)
+            return 0
+        if args.command == "kit":
+            from .kit import build_kit, listing
+            kit = build_kit(Course(args.course), args.assignment)
+            if args.list:
+                print(listing(kit), end="")
             return 0
         course = Course(args.course)
         available = course.assignments()

@@ -45,8 +45,9 @@ def source_files(source: Path) -> dict[str, bytes]:
     return files
 
 
-def make_task(job, limits, source: dict[str, bytes], hide: list[str]) -> dict:
-    """The plain data a worker needs to grade ``job`` (prepared: sanitised notebooks, test cells)."""
+def make_task(job, limits, source: dict[str, bytes], hide: list[str], seeds: dict[str, int] | None = None) -> dict:
+    """The plain data a worker needs to grade ``job`` (prepared: sanitised notebooks, test cells, the
+    seeds of this student's hidden cases, never the course's secret: see autograder.secret)."""
     import nbformat
 
     return {
@@ -57,6 +58,7 @@ def make_task(job, limits, source: dict[str, bytes], hide: list[str]) -> dict:
         "limits": {"cell_timeout": limits.cell_timeout, "submission_timeout": limits.submission_timeout,
                    "sandbox": limits.sandbox},
         "hide": list(hide),
+        "seeds": dict(seeds or {}),
     }
 
 
@@ -111,8 +113,11 @@ def run_task(task: dict) -> dict:
     """Grade one submission from plain data (see :func:`make_task`); return plain data."""
     import nbformat
 
+    from labkit.checks import HIDDEN_SEEDS
+
     from .grade import Job, Limits, _without_tests, execute
     from .scorer import TestCell
+    from .secret import SeedProvider
 
     job = Job(task["student"], task["assignment"], sorted(task["notebooks"]), Path("/nonexistent"))
     job.scratch = Path(tempfile.mkdtemp(prefix=f"labgrade-{job.assignment}-{job.student}-"))
@@ -125,7 +130,13 @@ def run_task(task: dict) -> dict:
             for nb, trusted in job.trusted.items():
                 nbformat.write(_without_tests(trusted), job.scratch / part / f"{nb}.ipynb")
         namespace = _trusted_namespace(task["source"])
-        execute(job, Limits(**task["limits"]), namespace, [Path(p) for p in task["hide"]])
+        # this thread's hidden cases are this student's (the checks read labkit.checks.HIDDEN_SEEDS)
+        token = HIDDEN_SEEDS.set(SeedProvider(task["seeds"])) if task.get("seeds") else None
+        try:
+            execute(job, Limits(**task["limits"]), namespace, [Path(p) for p in task["hide"]])
+        finally:
+            if token is not None:
+                HIDDEN_SEEDS.reset(token)
         log = job.scratch / "grading.log"
         return {
             "student": job.student, "assignment": job.assignment,

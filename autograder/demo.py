@@ -14,6 +14,7 @@ from pathlib import Path
 from .course import KERNEL_NAME, Course, CourseError, remove_course
 from .feedback import generate_feedback
 from .grade import Limits, grade_assignment
+from .kit import build_kit
 from .release import release, validate_all
 from .report import write_report
 from .sample_class import (apply_manual_grades, build_sample_class, compare_with_expectations,
@@ -46,10 +47,11 @@ def run_demo(course: Path, notebooks_dir: Path, assignments: list[str] | None = 
     for assignment in assignments:
         log(f"        source/{assignment}/ copied from {Path(notebooks_dir) / assignment}/")
 
-    step("release", "release the assignments and prove their tests")
+    step("release", "release the assignments, prove their tests, build the student kit")
     for assignment in assignments:
         release(course, assignment, validate=False, log=log)
     validate_all(course, assignments, jobs=limits.jobs, log=log)
+    build_kit(course, assignments, log=log)
 
     step("sample", "bundled sample classes -> submitted/")
     for assignment, students in classes.items():

@@ -56,6 +56,7 @@ from .cluster import Progress, apply_result, dask_client, make_task, run_dask, r
 from .course import SCORE_STEPS, Course, CourseError
 from .preprocessors import error_output
 from .scorer import NotebookScore, ScoreLimits, TestCell, score_notebook
+from .secret import seeds_for
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 JOB_ENV = "LABGRADE_JOB"
@@ -144,7 +145,8 @@ def _grade(course, assignment, notebooks, students, limits, log, cluster, resume
         for s in students:
             job = jobs[s] = prepare(course, Job(s, assignment, notebooks, course.path("submitted", assignment, s)))
             if job.trusted:
-                yield make_task(job, limits, files, hide)
+                yield make_task(job, limits, files, hide, seeds_for(course.root, job.student, assignment,
+                                                                    [t.grade_id for ts in job.tests.values() for t in ts]))
             else:
                 done(job)
 

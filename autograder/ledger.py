@@ -10,6 +10,7 @@ and their last key is the current one; everyone else is graded again.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 from pathlib import Path
@@ -35,10 +36,14 @@ def _hash_folder(h, folder: Path) -> None:
 
 
 def source_hash(course, assignment: str, limits) -> str:
-    """The assignment's source folder and the limits that change a grade."""
+    """The assignment's source folder, the limits that change a grade, and the course's secret (a new
+    secret draws new hidden cases: autograder.secret; only an HMAC of it enters the key)."""
+    from .secret import course_secret
+
     h = hashlib.sha256()
     _hash_folder(h, course.path("source", assignment))
     h.update(f"|{limits.cell_timeout}|{limits.submission_timeout}|{limits.sandbox}".encode())
+    h.update(hmac.new(course_secret(course.root), b"labgrade ledger", hashlib.sha256).digest())
     return h.hexdigest()
 
 

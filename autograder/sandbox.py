@@ -5,7 +5,8 @@ mount, PID, IPC, UTS and network namespaces (``bwrap --unshare-all``), with:
 
 - the whole file system read-only, and the folders that hold secrets (the course, the repository,
   the home folder, every temporary folder) replaced by empty ones; the Python environment and the
-  packages the student may import are bound back read-only;
+  packages the student may import are bound back read-only, ``labkit`` as students get it (without
+  the answer key: ``student_labkit``);
 - ``workdir`` (a private copy of that one submission) as the only writable folder, also the cwd;
 - limits on memory (address space), CPU seconds, file size and open files (``prlimit``), and on
   processes and threads (a pids cgroup, where one can be made); the output the parent reads is
@@ -116,6 +117,29 @@ def _pids_cgroup(limit: int) -> Path | None:
     return None
 
 
+_STUDENT_LABKIT: list = []
+_STUDENT_LABKIT_LOCK = __import__("threading").Lock()
+
+
+def student_labkit() -> tuple[Path, Path]:
+    """(the labkit package folder, a copy of it as students get it): bound over the package in every
+    sandbox, so that student code finds no reference implementation to call or copy (no
+    ``labkit.reference``, no graded function in ``labkit.gradcheck``; ``autograder.kit``). Built once
+    per process."""
+    import tempfile
+
+    import labkit
+
+    with _STUDENT_LABKIT_LOCK:
+        if not _STUDENT_LABKIT:
+            from .kit import student_package
+
+            folder = Path(tempfile.mkdtemp(prefix="labgrade-student-labkit-"))
+            atexit.register(shutil.rmtree, folder, True)
+            _STUDENT_LABKIT.append((Path(labkit.__file__).resolve().parent, student_package(folder, freeze=False)))
+        return _STUDENT_LABKIT[0]
+
+
 def _hidden(extra: list[Path]) -> list[Path]:
     home = Path(os.path.expanduser("~"))
     candidates = [REPO, home, Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"), Path("/run"), *extra]
@@ -132,6 +156,8 @@ def wrap(argv: list[str], workdir: Path, hide: list[Path] = (), limits: SandboxL
         cmd += ["--tmpfs", str(path)]
     for path in _exposed():
         cmd += ["--ro-bind", str(path), str(path)]
+    package, students = student_labkit()
+    cmd += ["--ro-bind", str(students), str(package)]  # labkit without the answer key (autograder.kit)
     workdir = Path(workdir).resolve()
     inside = "/tmp/work"  # /tmp is an empty tmpfs in the sandbox
     if workdir != Path("/"):

@@ -164,8 +164,11 @@ class StudentProcess:
         try:
             if fn is None:
                 raise RuntimeError("unknown callback")
-            value = fn(*self.decode(request.get("args", ())), **self.decode(request.get("kwargs", {})))
-            reply = {"op": "callback_result", "value": self.encode(value)}
+            args, kwargs = self.decode(request.get("args", ())), self.decode(request.get("kwargs", {}))
+            value = fn(*args, **kwargs)
+            # a state dict the check's function updated (a reference helper given bn_param) is mirrored back
+            reply = {"op": "callback_result", "value": self.encode(value),
+                     "mirror": [self.encode(a) if type(a) is dict else None for a in args]}
         except StudentGone:
             raise
         except Exception as exc:
@@ -247,7 +250,8 @@ class Remote(wire.Handle):
         try:
             reply = process.request({"op": "call", "target": self._target, "args": process.encode(tuple(args)),
                                      "kwargs": process.encode(dict(kwargs)), "names": list(names),
-                                     "forbid": sorted(set(forbidden.values())), "helpers": sorted(helpers or ())})
+                                     "forbid": sorted(set(forbidden.values())),
+                                     "helpers": process.encode(dict(helpers or {}))})
             if reply.get("op") != "result":
                 raise StudentGone(str(reply.get("message", "the student's process could not run the call"))[:300])
             value = process.decode(reply.get("value"))

@@ -108,8 +108,17 @@ class Server:
         def call_back(*args, **kwargs):
             self.wire.send(self.out, {"op": "callback", "id": n, "args": self.encode(args),
                                       "kwargs": self.encode(kwargs)})
-            reply = self.wire.receive(self.inp)
+            while True:  # the check's function may call the student's back (a helper given a closure)
+                reply = self.wire.receive(self.inp)
+                if reply.get("op") in ("call", "getattr"):
+                    self.wire.send(self.out, self.handle(reply))
+                    continue
+                break
             if reply.get("op") == "callback_result":
+                for arg, state in zip(args, reply.get("mirror") or ()):  # a state dict it updated, updated here
+                    if type(arg) is dict and type(state) is dict:
+                        arg.clear()
+                        arg.update(self.decode(state))
                 return self.decode(reply["value"])
             raise RuntimeError(f"a function of the check failed: {reply.get('message', '')}")
 
@@ -150,7 +159,6 @@ class Server:
         return getattr(self.decode({"__handle__": t["handle"]}), t["attr"])
 
     def call(self, request) -> dict:
-        from labkit import reference as R
         from labkit.checks.runner import Call, _resolve, call_student
 
         seen: list = []
@@ -158,19 +166,26 @@ class Server:
             fn = self.target(request)
             args, kwargs = self.decode(request["args"]), self.decode(request["kwargs"])
             forbidden = {_resolve(n): n for n in request.get("forbid", [])}
-            helpers = {n: getattr(R, n) for n in request.get("helpers", [])}
+            # a graded helper the function calls: the reference, run by the trusted side (a callback);
+            # this process holds no answer key (the sandbox binds labkit without labkit.reference)
+            helpers = self.decode(request.get("helpers") or {})
+            if type(helpers) is not dict or not all(type(k) is str and callable(v) for k, v in helpers.items()):
+                raise self.wire.WireError("helpers must be named callbacks")
         except Exception as exc:
             call = Call(exception=exc, error=f"{type(exc).__name__}: {exc}")
             args, kwargs = (), {}
         else:
-            signal.alarm(self.cell_timeout)
+            nested = signal.getitimer(signal.ITIMER_REAL)[0] > 0  # a call made while a callback waits
+            if not nested:
+                signal.alarm(self.cell_timeout)
             try:
                 call = call_student(fn, tuple(args), kwargs, names=request.get("names", []), forbidden=forbidden,
                                     seen=seen, helpers=helpers or None)
             except _Timeout:
                 call = Call(exception=TimeoutError(), error=f"TimeoutError: the call took over {self.cell_timeout} s")
             finally:
-                signal.alarm(0)
+                if not nested:
+                    signal.alarm(0)
         exc = call.exception
         return {"op": "result", "value": self.encode(call.value), "error": call.error, "changed": call.changed,
                 "rng_changed": bool(call.rng_changed),
@@ -184,18 +199,21 @@ class Server:
             op = request.get("op")
             if op == "bye":
                 return
-            try:
-                if op == "call":
-                    reply = self.call(request)
-                elif op == "getattr":
-                    reply = {"op": "result", "value": self.encode(self.target(request))}
-                elif op == "output":
-                    reply = {"op": "result", "value": sys.stdout.text()}
-                else:
-                    reply = {"op": "error", "message": f"unknown request {op!r}"}
-            except Exception as exc:
-                reply = {"op": "error", "message": f"{type(exc).__name__}: {exc}"[:2000]}
-            self.wire.send(self.out, reply)
+            self.wire.send(self.out, self.handle(request))
+
+    def handle(self, request) -> dict:
+        """The reply to one request (also while a callback is waiting for the check)."""
+        op = request.get("op")
+        try:
+            if op == "call":
+                return self.call(request)
+            if op == "getattr":
+                return {"op": "result", "value": self.encode(self.target(request))}
+            if op == "output":
+                return {"op": "result", "value": sys.stdout.text()}
+            return {"op": "error", "message": f"unknown request {op!r}"}
+        except Exception as exc:
+            return {"op": "error", "message": f"{type(exc).__name__}: {exc}"[:2000]}
 
 
 def main(argv=None) -> int:

@@ -14,7 +14,7 @@ import functools
 import sys
 from typing import Callable
 
-__all__ = ["ForbiddenCall", "running_student_code", "answer_key", "allowed", "guard_module"]
+__all__ = ["ForbiddenCall", "running_student_code", "answer_key", "allowed", "guard_module", "refused"]
 
 _LOG: contextvars.ContextVar[list | None] = contextvars.ContextVar("labkit_student_code", default=None)
 
@@ -51,6 +51,14 @@ def answer_key(fn: Callable, qualname: str) -> Callable:
 
     guarded.__labkit_answer_key__ = True
     return guarded
+
+
+def refused(qualname: str) -> None:
+    """Record that student code asked for the answer key ``qualname`` (where there is none to call: the
+    student kit, the grader's sandboxes): the check then scores 0 and names it, as for a call."""
+    log = _LOG.get()
+    if log is not None and qualname not in log:
+        log.append(qualname)
 
 
 def allowed(fn: Callable) -> Callable:

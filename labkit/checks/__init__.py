@@ -49,6 +49,12 @@ def hidden_seed(name: str) -> int:
 
 
 def _reference(spec: Spec):
+    from . import frozen
+
+    if frozen.active():  # the student kit: the reference's results on the visible cases, from data
+        if spec.kind == "backward":
+            return frozen.function(spec.forward), frozen.function(spec.name)
+        return frozen.function(spec.name)
     if spec.reference is not None:
         return spec.reference
     from .. import reference as R
@@ -73,6 +79,8 @@ def make_check(spec: Spec) -> Callable[..., CheckResult]:
             raise ValueError(f"points must be a non-negative number, got {points!r}")
         if cases not in ("visible", "hidden"):
             raise ValueError(f'cases must be "visible" or "hidden", got {cases!r}')
+        if cases == "hidden" and _kit():
+            raise RuntimeError(f"checks.{spec.name}: the hidden cases are run by the autograder only")
         if seed is None:
             seed = hidden_seed(spec.name) if cases == "hidden" else 0
         if isinstance(seed, bool) or not isinstance(seed, int):
@@ -89,6 +97,12 @@ def make_check(spec: Spec) -> Callable[..., CheckResult]:
     check.__doc__ = f"Check the student's ``{spec.name}`` ({spec.kind}) on seeded cases; see labkit/checks/spec.py."
     check.spec = spec
     return check
+
+
+def _kit() -> bool:
+    from . import frozen
+
+    return frozen.active()
 
 
 def make_answer_check(answer: Answer) -> Callable[..., CheckResult]:
@@ -121,12 +135,34 @@ def _discover() -> None:
                 REGISTRY[spec.name] = spec
                 globals()[spec.name] = make_check(spec)
                 __all__.append(spec.name)
-            for answer in getattr(module, "ANSWERS", ()):
-                if answer.name in REGISTRY or answer.name in ANSWERS:
-                    raise RuntimeError(f"two checks are named {answer.name!r}")
-                ANSWERS[answer.name] = answer
-                globals()[answer.name] = make_answer_check(answer)
-                __all__.append(answer.name)
+            for answer in _answers(module):
+                _register_answer(answer)
+    for answer in _kit_answers():
+        _register_answer(answer)
+
+
+def _register_answer(answer: Answer) -> None:
+    if answer.name in REGISTRY or answer.name in ANSWERS:
+        raise RuntimeError(f"two checks are named {answer.name!r}")
+    ANSWERS[answer.name] = answer
+    globals()[answer.name] = make_answer_check(answer)
+    __all__.append(answer.name)
+
+
+def _answers(module) -> list:
+    """The module's questions (none in the student kit, whose specs files hold no answer)."""
+    from . import frozen
+
+    return [] if frozen.active() else list(getattr(module, "ANSWERS", ()))
+
+
+def _kit_answers() -> list:
+    """In the student kit: every question with its form only (kind, choices, prompt), from the frozen table."""
+    from . import frozen
+
+    if not frozen.active():
+        return []
+    return [Answer.form_only(name, **form) for name, form in sorted(frozen.table().get("answers", {}).items())]
 
 
 _discover()

@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 
 from .core import FAIL, PASS, CheckResult, SubCheck
 
-__all__ = ["Answer", "AnswerResult", "run_answer"]
+__all__ = ["Answer", "AnswerResult", "run_answer", "WITHHELD"]
+
+WITHHELD = "<judged by the autograder>"  # a question's answer in the student kit
 
 
 @dataclass
@@ -60,6 +62,14 @@ class Answer:
                 raise ValueError(f"Answer {self.name}: expect must be one of its choices")
         if not self.wrong:
             raise ValueError(f"Answer {self.name}: list realistic wrong answers (wrong=...)")
+
+    @classmethod
+    def form_only(cls, name: str, kind: str, choices: tuple = (), prompt: str = "") -> "Answer":
+        """A question as the student kit holds it: its form (kind, choices), no answer, no explanation."""
+        answer = object.__new__(cls)
+        answer.__dict__.update(name=name, kind=kind, expect=WITHHELD, explain="", abs_tol=0.0, rel_tol=0.0,
+                               choices=tuple(choices), wrong=(), right=(), prompt=prompt)
+        return answer
 
     @staticmethod
     def _norm(value) -> str:
@@ -149,6 +159,8 @@ def run_answer(answer: Answer, value, *, points: float, cases: str) -> CheckResu
         form.state, form.measured, form.hint = (FAIL, None, problem) if problem else (PASS, repr(value), "")
         result.subchecks.append(form)
         return result
+    if answer.expect is WITHHELD:
+        raise RuntimeError(f"checks.{answer.name}: the answer is judged by the autograder only")
     right = SubCheck("the answer is right", 1.0, measured=None if problem else repr(value))
     right.state = PASS if not problem and answer.correct(value) else FAIL
     right.hint = problem or "see why below"

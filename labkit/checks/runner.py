@@ -235,9 +235,16 @@ class Runner:
             self.forbidden[_resolve(name)] = name
         ref_fn = reference[0] if isinstance(reference, tuple) else reference
         self.arg_names = list(inspect.signature(ref_fn).parameters)
-        from .. import reference as R
+        from . import frozen
 
-        self.helpers = {name: getattr(R, name) for name in spec.calls}
+        if frozen.active():  # the student kit has no reference to swap in: the student's own helper runs
+            self.helpers = {}
+            result.notes += [f"{spec.name} runs here with your own {name} (the autograder uses the reference "
+                             f"{name}): if the check of {name} fails, fix it first" for name in spec.calls]
+        else:
+            from .. import reference as R
+
+            self.helpers = {name: getattr(R, name) for name in spec.calls}
         self.state_pos = self.arg_names.index(spec.state[0]) if spec.state else None
 
     def steps(self, case: Case, cast=None) -> list[tuple[list, dict | None]]:
@@ -391,14 +398,17 @@ class Runner:
         if sub.state == FAIL:
             ev = Evidence(output, used, got, want)
             for d in list(diagnoses) + (generic_diagnoses(output) if generic else []):
-                if d.output in (None, output) and d.when(ev):
-                    sub.hint = d.hint if isinstance(d.hint, str) else d.hint(ev)
-                    break
+                try:  # a diagnosis that cannot judge this evidence names nothing
+                    if d.output in (None, output) and d.when(ev):
+                        sub.hint = d.hint if isinstance(d.hint, str) else d.hint(ev)
+                        break
+                except Exception:
+                    continue
 
     def values(self, cases: list[Case]) -> list:
         spec = self.spec
+        wants = [self.expected(c) for c in cases]  # first: a student's in-place change cannot reach them
         runs = [self.run(c) for c in cases]
-        wants = [self.expected(c) for c in cases]
         forward_ok = self.forward_matches(cases) if spec.kind == "backward" else True
         for output in spec.outputs:
             sub = self.add(self._value_name(output), spec.weight(output), hint=spec.hints.get(output, ""))
@@ -433,6 +443,8 @@ class Runner:
         param = self.spec.grads[i]
         pos = self.arg_names.index(param)
         worst, degenerate = 0.0, True
+        # its own generator: the cases drawn after it (probes) never depend on whether it ran
+        generator = torch.Generator().manual_seed(self.result.seed ^ 0x5EED)
         for case, (call, values), want in zip(cases, runs, wants):
             try:
                 g = self.plain(output, values[i])
@@ -455,7 +467,7 @@ class Runner:
 
             try:
                 rep = sparse_grad_check(scalar, {param: case.args[pos]}, {param: g}, num_checks=8, h=TOL["h"],
-                                        tol=TOL["grad_numeric"], generator=self.draw.generator)
+                                        tol=TOL["grad_numeric"], generator=generator)
             except Exception:
                 return
             entries = [e for e in rep.entries if not e.kink]
@@ -609,6 +621,10 @@ class Runner:
             if probe.after_values and not values_ok:
                 sub.state, sub.note = SKIP, "not judged until the values above are right (one bug is charged once)"
                 continue
+            # the expected values first: a student's in-place change cannot reach them
+            wants = None if probe.raises is not None else [
+                self.expected(case) if probe.expect is None else
+                (lambda e: e if isinstance(e, tuple) else (e,))(probe.expect(case))]
             call, values = self.run(case)
             if probe.raises is not None:
                 raised = call.exception
@@ -621,8 +637,6 @@ class Runner:
                     sub.state = FAIL
                     sub.measured = f"raised {_message(raised)}" if raised is not None else "returned normally"
                 continue
-            wants = [self.expected(case) if probe.expect is None else
-                     (lambda e: e if isinstance(e, tuple) else (e,))(probe.expect(case))]
             for output in probe.outputs or self.spec.outputs:
                 part = SubCheck(name=sub.name, weight=0.0, hint=sub.hint)
                 self.compare(part, output, [case], [(call, values)], wants, probe.tol,

@@ -38,6 +38,8 @@ def test_release_and_demo_discover_the_assignments_of_a_notebooks_folder(noteboo
     assert cli.main(["release", *common, "--no-validate"]) == 0
     assert sorted(p.name for p in (course / "release").iterdir()) == [TOY, "zz_lab"]
     assert (course / "release" / "zz_lab" / "zz_lab.ipynb").is_file()
+    assert sorted(p.name for p in (course / "kit" / "notebooks").iterdir()) == [TOY, "zz_lab"]  # the student kit
+    assert len(list((course / "kit").glob("labkit_student-*.whl"))) == 1
 
     assert cli.main(["demo", *common, "--cell-timeout", "5", "--jobs", "2"]) == 0
     out = capsys.readouterr().out

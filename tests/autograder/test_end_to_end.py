@@ -58,3 +58,15 @@ def test_no_feedback_page_shows_hidden_test_code(demo, assignment):
     for page in pages:
         text = page.read_text()
         assert "seed=" not in text and "HIDDEN TESTS" not in text, page
+
+
+def test_the_demo_builds_the_kit_and_the_secret_stays_in_the_course_directory(demo):
+    """The hidden cases' secret (created by grading) is in no release, kit, feedback, report, log or status."""
+    from autograder.secret import SECRET_FILE
+
+    course = demo[0]
+    secret = (course / SECRET_FILE).read_bytes().strip()
+    assert len(secret) >= 64 and any((course / "kit").glob("*.whl"))
+    written = [p for folder in ("release", "kit", "feedback", "autograded", "labgrade")
+               for p in (course / folder).rglob("*") if p.is_file() and p != course / SECRET_FILE]
+    assert written and not [p for p in written if secret in p.read_bytes()]

@@ -219,3 +219,42 @@ def test_the_wire_refuses_objects_and_tensor_subclasses():
     assert type(wire.encode(torch.zeros(2).as_subclass(Sub), keep=lambda o: 1)) is torch.Tensor
     with pytest.raises(wire.WireError):
         wire.receive(io.BytesIO((wire.MAX_BYTES + 1).to_bytes(8, "little")))
+
+
+ANSWER_KEY_CALLS = {  # a graded function that asks the answer key, spelled four ways
+    "mse_loss": "def mse_loss(pred, target):\n    from labkit.reference import mse_loss as _m\n    return _m(pred, target)\n",
+    "l1_loss": "def l1_loss(pred, target):\n    import importlib\n"
+               "    return importlib.import_module('labkit.reference').l1_loss(pred, target)\n",
+    "affine_forward": "def affine_forward(x, w, b):\n    import sys\n"
+                      "    return getattr(sys.modules['labkit.reference'], 'affine_forward')(x, w, b)\n",
+    "rel_error": "def rel_error(a, b):\n    from labkit import gradcheck\n    return gradcheck.rel_error(a, b)\n",
+}
+# the answer key's code copied at the top of a cell: the student's process holds no reference to copy
+COPIED = {"softmax_cross_entropy": "del softmax_cross_entropy\nimport types, labkit.reference as _R\n"
+                                   "_f = _R.softmax_cross_entropy.__wrapped__\n"
+                                   "softmax_cross_entropy = types.FunctionType(_f.__code__, _f.__globals__)\n"}
+
+
+def test_a_submission_calling_the_answer_key_scores_0_on_those_functions_with_the_call_named(tmp_path):
+    result = score(tmp_path, patches={**ANSWER_KEY_CALLS, **COPIED})
+    got = points(result)
+    for name in ANSWER_KEY_CALLS:
+        assert got[name] == 0, (name, result.cells[name].report)
+        where = "gradcheck" if name == "rel_error" else "reference"
+        assert f"calls labkit.{where}.{name} (the answer key)" in result.cells[name].report, result.cells[name].report
+    if SANDBOX:  # without the sandbox the student's process imports the instructor's full labkit
+        assert got["softmax_cross_entropy"] == 0, result.cells["softmax_cross_entropy"].report
+    untouched = [g for g in FULL if g not in ANSWER_KEY_CALLS and g not in COPIED and g != "affine_backward"]
+    assert all(got[g] == FULL[g] for g in untouched), got
+
+
+def test_a_graded_helper_is_the_reference_run_by_the_trusted_side(tmp_path):
+    """numerical_gradient_array calls numerical_gradient: graded with the reference helper, which the
+    trusted side runs (a callback calling the student's closure back), never with the student's own."""
+    one_sided = ("def numerical_gradient(f, x, h=1e-5):\n    g = torch.zeros_like(x)\n    fx = float(f(x))\n"
+                 "    for i in range(x.numel()):\n        z = x.clone()\n        z.view(-1)[i] += h\n"
+                 "        g.view(-1)[i] = (float(f(z)) - fx) / h\n    return g\n")
+    result = score(tmp_path, patches={"numerical_gradient": one_sided})
+    got = points(result)
+    assert got["numerical_gradient"] < FULL["numerical_gradient"]
+    assert got["numerical_gradient_array"] == FULL["numerical_gradient_array"], result.cells["numerical_gradient_array"].report

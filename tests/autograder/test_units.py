@@ -20,7 +20,7 @@ from .conftest import SCRIPTS, TOY, TOY_NOTEBOOKS, TOY_SAMPLE_CLASS, toy_student
 
 REPO_SAMPLE_CLASSES = sample_class_assignments(repo_notebooks_dir())
 
-SUBCOMMANDS = ["demo", "release", "validate", "build-sample", "grade", "feedback", "report"]
+SUBCOMMANDS = ["demo", "release", "kit", "validate", "build-sample", "grade", "feedback", "report"]
 
 
 @pytest.mark.parametrize("command", SUBCOMMANDS)

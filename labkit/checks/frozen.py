@@ -1,0 +1,412 @@
+"""Visible checks without the answer key: the reference's results on the visible cases, frozen.
+
+The student kit (``labgrade kit``, ``autograder/kit.py``) ships ``labkit`` without
+``labkit.reference``. The instructor's release runs every visible check once with the reference
+(:func:`freeze`): every call the check makes to the reference (outputs, a forward's cache, the
+forward a backward needs, the extra probes, the reference calls of a diagnosis) is recorded, keyed by
+a hash of its inputs, and written as plain tensors and numbers (``frozen_cases.pt``, loadable with
+``torch.load(weights_only=True)``). In the kit the same specs draw the same visible cases (seed 0,
+the kit's pinned torch) and the runner asks :class:`FrozenFunction` objects instead of the
+reference: the same sub-checks, diagnoses and hints, from data. Answered questions keep only their
+form (kind and choices): their answer and explanation stay with the instructor.
+
+What cannot be frozen: a reference call whose inputs hold a callable (e.g. a function to
+differentiate) has no key; the specs give such cases an ``expect`` computed without the reference,
+so they need none. A graded helper the function calls (``Spec.calls``) cannot be swapped for the
+reference in the kit: the student's own helper runs, and the report says so.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+__all__ = ["FROZEN_FILE", "FrozenMiss", "FrozenFunction", "active", "table", "freeze", "save", "key"]
+
+FROZEN_FILE = "frozen_cases.pt"  # beside this module, in the student kit only
+_TABLE: dict | None = None
+_LOADED = False
+
+
+class FrozenMiss(RuntimeError):
+    """The kit holds no frozen result for these inputs (the visible cases were drawn differently)."""
+
+
+class _Unkeyable(Exception):
+    pass
+
+
+def _path() -> Path:
+    return Path(__file__).resolve().with_name(FROZEN_FILE)
+
+
+def table() -> dict | None:
+    """The frozen table of the student kit, or None in the instructor's package (no frozen file)."""
+    global _TABLE, _LOADED
+    if not _LOADED:
+        path = _path()
+        _TABLE = torch.load(path, weights_only=True) if path.is_file() else None
+        _LOADED = True
+    return _TABLE
+
+
+def active() -> bool:
+    """True in the student kit: visible checks answer from frozen results, never from a reference."""
+    return table() is not None
+
+
+# keys --------------------------------------------------------------------------------------------
+def _encode(h, value, strict: bool) -> None:
+    if issubclass(type(value), torch.Tensor):
+        t = value.detach().cpu().contiguous()
+        h.update(f"T{t.dtype}{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    elif value is None or type(value) in (bool, int, float, complex, str, bytes):
+        h.update(f"{type(value).__name__}:{value!r}|".encode())
+    elif isinstance(value, (torch.dtype, torch.device)):
+        h.update(f"{type(value).__name__}:{value}|".encode())
+    elif type(value) in (tuple, list):
+        h.update(f"{type(value).__name__}{len(value)}(".encode())
+        for v in value:
+            _encode(h, v, strict)
+        h.update(b")")
+    elif type(value) is dict:
+        h.update(f"dict{len(value)}(".encode())
+        for k in sorted(value, key=repr):
+            _encode(h, k, strict)
+            _encode(h, value[k], strict)
+        h.update(b")")
+    elif strict or callable(value):
+        raise _Unkeyable(type(value).__name__)
+    else:  # an object inside a cache: stored as its marker, so the stored cache gives the same key
+        _encode(h, _marker(value), strict)
+
+
+def _marker(value) -> str:
+    return f"<not frozen: {type(value).__name__}>"
+
+
+def key(args: tuple, kwargs: dict) -> str | None:
+    """A hash of the inputs of one call, or None when an input has no plain form (a callable)."""
+    h = hashlib.sha256()
+    try:
+        for a in args:  # a forward's cache may hold objects (markers); a callable is never keyed
+            _encode(h, a, strict=callable(a))
+        _encode(h, dict(kwargs), strict=False)
+    except _Unkeyable:
+        return None
+    return h.hexdigest()
+
+
+def _plain(value):
+    """A reference's result as plain data (tensors on the CPU, numbers, tuples, lists, dicts)."""
+    if issubclass(type(value), torch.Tensor):
+        return value.detach().cpu().clone()
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if isinstance(value, (bool, int, float, str)):  # numpy scalars and other subclasses: plain Python
+        for kind in (bool, int, float, str):
+            if isinstance(value, kind):
+                return kind(value)
+    if type(value).__module__ == "numpy" and hasattr(value, "shape"):  # an array, or a numpy scalar
+        return torch.as_tensor(value).clone() if getattr(value, "ndim", 0) else value.item()
+    if type(value) in (tuple, list):
+        return type(value)(_plain(v) for v in value)
+    if type(value) is dict:
+        return {k: _plain(v) for k, v in value.items()}
+    return _marker(value)
+
+
+def _copy(value):
+    if isinstance(value, torch.Tensor):
+        return value.clone()
+    if type(value) in (tuple, list):
+        return type(value)(_copy(v) for v in value)
+    if type(value) is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    return value
+
+
+# the kit's side ----------------------------------------------------------------------------------
+class FrozenFunction:
+    """Answers a reference function's calls on the visible cases, from the frozen table."""
+
+    def __init__(self, name: str, entry: dict):
+        self.name, self.calls = name, entry["calls"]
+        self.__signature__ = inspect.Signature(
+            [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in entry["params"]])
+        self.__name__ = self.__qualname__ = name
+
+    def __call__(self, *args, **kwargs):
+        k = key(args, kwargs)
+        if k is None or k not in self.calls:
+            raise FrozenMiss(
+                f"the student kit holds no expected result of {self.name} for these inputs: it holds only "
+                "the reference's results on the visible cases of the checks (the answer key stays with the "
+                "instructor), drawn with the kit's pinned torch (here " f"{torch.__version__}); elsewhere "
+                "use your own function")
+        call = self.calls[k]
+        if isinstance(call["out"], str) and call["out"] == OBJECT:
+            return _ReplayObject(self.name, k, self.calls)
+        for where, state in call["dicts"].items():  # the state dicts the reference updated, updated alike
+            arg = args[int(where)] if where.isdigit() else kwargs[where]
+            arg.clear()
+            arg.update(_copy(state))
+        return _copy(call["out"])
+
+    def __repr__(self) -> str:
+        return f"<frozen results of {self.name}>"
+
+
+def function(name: str) -> FrozenFunction:
+    """The frozen stand-in of ``labkit.reference.<name>`` (AttributeError when the kit has none)."""
+    entry = (table() or {}).get("functions", {}).get(name)
+    if entry is None:
+        raise AttributeError(f"labkit.reference is not part of the student kit (the answer key stays with the "
+                             f"instructor): there is no {name} here; use your own function")
+    return FrozenFunction(name, entry)
+
+
+# the instructor's side ---------------------------------------------------------------------------
+def _unwrapped(fn: Callable) -> Callable:
+    if isinstance(fn, type) and fn.__dict__.get("__labkit_answer_key__", False):
+        # a reference class as the freezing run's student: an unmarked copy with its own constructor
+        ns = {k: v for k, v in fn.__dict__.items() if k not in ("__dict__", "__weakref__", "__labkit_answer_key__")}
+        if "__init__" in ns:
+            ns["__init__"] = getattr(ns["__init__"], "__wrapped__", ns["__init__"])
+        return type(fn.__name__, fn.__bases__, ns)
+    while getattr(fn, "__labkit_answer_key__", False) and hasattr(fn, "__wrapped__"):
+        fn = fn.__wrapped__
+    return fn
+
+
+OBJECT = "<an object: its method calls and attributes are frozen in sequence>"
+
+
+def _is_object(value) -> bool:
+    """An object a check keeps and drives (not plain data, not a tensor, not a container, not a callable)."""
+    return not (value is None or issubclass(type(value), torch.Tensor) or type(value) in (bool, int, float, str, tuple,
+                list, dict) or isinstance(value, (bool, int, float, str)) or type(value).__module__ == "numpy")
+
+
+def _step_key(prefix: str, n: int, what: str, args: tuple = (), kwargs: dict | None = None) -> str | None:
+    inner = key(args, kwargs or {})
+    return None if inner is None else hashlib.sha256(f"{prefix}|{n}|{what}|{inner}".encode()).hexdigest()
+
+
+class _RecordingObject:
+    """The reference's object, recording each method call and attribute read (in order) for the kit."""
+
+    def __init__(self, obj, prefix: str, calls: dict):
+        object.__setattr__(self, "_obj", obj)
+        object.__setattr__(self, "_prefix", prefix)
+        object.__setattr__(self, "_calls", calls)
+        object.__setattr__(self, "_n", 0)
+
+    def _next(self) -> int:
+        n = self._n
+        object.__setattr__(self, "_n", n + 1)
+        return n
+
+    def __getattr__(self, attr):
+        value = getattr(self._obj, attr)
+        if callable(value):
+            def method(*args, **kwargs):
+                k = _step_key(self._prefix, self._next(), f"call {attr}", args, kwargs)
+                out = value(*args, **kwargs)
+                if k is not None:
+                    self._calls[k] = {"out": _plain(out), "dicts": {}}
+                return out
+            return method
+        k = _step_key(self._prefix, self._next(), f"get {attr}")
+        self._calls[k] = {"out": _plain(value), "dicts": {}}
+        return value
+
+
+class _ReplayObject:
+    """The kit's stand-in for that object: the same calls, in the same order, answered from the table."""
+
+    def __init__(self, name: str, prefix: str, calls: dict):
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_prefix", prefix)
+        object.__setattr__(self, "_calls", calls)
+        object.__setattr__(self, "_n", 0)
+
+    def _answer(self, what: str, args=(), kwargs=None):
+        n = self._n
+        object.__setattr__(self, "_n", n + 1)
+        k = _step_key(self._prefix, n, what, args, kwargs)
+        if k is None or k not in self._calls:
+            raise FrozenMiss(f"the student kit holds no expected result of {self._name} for this sequence of calls")
+        return _copy(self._calls[k]["out"])
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        if _step_key(self._prefix, self._n, f"get {attr}") in self._calls:
+            return self._answer(f"get {attr}")
+        return lambda *args, **kwargs: self._answer(f"call {attr}", args, kwargs)
+
+
+class _Recorder:
+    def __init__(self, name: str, fn: Callable, store: dict):
+        self.name, self.fn = name, fn
+        params = list(inspect.signature(fn).parameters)
+        self.entry = store.setdefault(name, {"params": params, "calls": {}})
+        self.__signature__ = inspect.signature(fn)
+        self.__wrapped__ = fn
+
+    def __call__(self, *args, **kwargs):
+        k = key(args, kwargs)  # before the call: a reference may update a state dict it is given
+        out = self.fn(*args, **kwargs)
+        if k is not None:
+            states = {str(i): _plain(a) for i, a in enumerate(args) if type(a) is dict}
+            states.update({name: _plain(a) for name, a in kwargs.items() if type(a) is dict})
+            stateful = _is_object(out)
+            self.entry["calls"][k] = {"out": OBJECT if stateful else _plain(out), "dicts": states}
+            if stateful:  # an object the check drives (EarlyStopping(...).step(...)): its calls recorded too
+                return _RecordingObject(out, k, self.entry["calls"])
+        return out
+
+
+def freeze(specs, answers=()) -> dict:
+    """Run each spec's visible check (``checks.<name>``, whatever runner its kind uses) with the
+    reference as the student, recording every call of the reference (through ``labkit.reference`` or
+    ``Spec.reference``); evaluate every diagnosis on failing evidence (its reference calls recorded
+    too); keep each question's form. Returns the plain table the kit loads."""
+    from .. import checks
+    from .. import reference as R
+
+    store: dict = {}
+    names = sorted({n for s in specs for n in ([s.name] + ([s.forward] if s.forward else []))})
+    saved = {n: getattr(R, n) for n in names if hasattr(R, n)}
+    try:
+        for n, fn in saved.items():  # the checks and the diagnoses that ask labkit.reference are recorded
+            setattr(R, n, _Recorder(n, fn, store))
+        for spec in specs:
+            custom = spec.reference
+            pair = spec.kind == "backward" or spec.arity == 2
+            base = custom if custom is not None else (
+                (saved[spec.forward], saved[spec.name]) if pair else saved[spec.name])
+            students = tuple(_unwrapped(b) for b in base) if pair else (_unwrapped(base),)
+            if custom is not None:  # a spec's own reference: recorded under the spec's names
+                spec.reference = ((_Recorder(spec.forward, custom[0], store), _Recorder(spec.name, custom[1], store))
+                                  if pair else _Recorder(spec.name, custom, store))
+            try:
+                rec = checks._reference(spec)
+                check = getattr(checks, spec.name, None)
+                check = check if getattr(check, "spec", None) is spec else checks.make_check(spec)
+                result = check(*students, points=1, cases="visible", quiet=True)
+            finally:
+                spec.reference = custom
+            # (a forbidden call is the reference's right: it may call the built-in a student may not)
+            if any(sub.state in ("FAIL", "ERROR") for sub in result.subchecks):
+                raise RuntimeError(f"freezing {spec.name}: the reference does not pass its own visible check:\n"
+                                   + result.report())
+            try:
+                _diagnose(spec, rec)
+            except Exception:  # best effort: a diagnosis whose calls are not frozen names nothing in the kit
+                pass
+    finally:
+        for n, fn in saved.items():
+            setattr(R, n, fn)
+    return {"torch": str(torch.__version__), "functions": store,
+            "answers": {a.name: {"kind": a.kind, "choices": tuple(str(c) for c in a.choices),
+                                 "prompt": str(a.prompt)} for a in answers}}
+
+
+_WRONG = (lambda w: 2 * w + 1, lambda w: w, lambda w: torch.zeros_like(w))  # outputs a diagnosis is shown
+
+
+def _diagnose(spec, rec) -> None:
+    """Every diagnosis of the spec and its probes on evidence where every output is wrong (2x + 1)."""
+    from .core import CheckResult
+    from .runner import Runner
+    from .spec import Case, Evidence
+
+    runner = Runner(spec, (), CheckResult(spec.name, 1.0, "visible", 0), rec)
+    drawn = [Case.of(c) for c in spec.cases(runner.draw)]
+    if spec.kind == "backward":
+        for c in drawn:
+            c.dout = runner.draw.randn(*rec[0](*c.args, **c.kwargs)[0].shape)
+    groups = [(drawn, list(spec.diagnoses))]
+    for probe in spec.probes:
+        case = Case.of(probe.case(runner.draw))
+        if spec.kind == "backward" and case.dout is None:
+            case.dout = runner.draw.randn(*rec[0](*case.args, **case.kwargs)[0].shape)
+        if probe.raises is None:
+            groups.append(([case], list(probe.diagnoses) + list(spec.diagnoses)))
+    for cases, diagnoses in groups:
+        try:
+            wants = [runner.expected(c) for c in cases]
+        except Exception:
+            continue
+        for i, output in enumerate(spec.outputs):
+            try:
+                want = [torch.as_tensor(w[i], dtype=torch.float64) for w in wants]
+            except Exception:
+                continue
+            # every case alone too: a diagnosis stops at the first case that does not fit, and the kit
+            # must be able to answer its reference calls on each case
+            evidence = [Evidence(output, cases, [f(w) for w in want], want) for f in _WRONG]
+            evidence += [Evidence(output, [c], [f(w)], [w]) for c, w in zip(cases, want) for f in _WRONG]
+            for ev in evidence:
+                for d in diagnoses:
+                    for part in (d.when, d.hint):
+                        if callable(part):
+                            try:
+                                part(ev)
+                            except Exception:
+                                pass
+
+
+def signatures(specs, answers=()) -> dict:
+    """A table with no results, only each reference's parameters and each question's form: what a specs
+    file may ask at import (``inspect.signature(R.name)``) where no check runs (the grader's sandboxes)."""
+    from .. import reference as R
+
+    names = sorted({n for s in specs for n in ([s.name] + ([s.forward] if getattr(s, "forward", None) else []))})
+    functions = {n: {"params": list(inspect.signature(getattr(R, n)).parameters), "calls": {}}
+                 for n in names if hasattr(R, n)}
+    return {"torch": str(torch.__version__), "functions": functions,
+            "answers": {a.name: {"kind": a.kind, "choices": tuple(str(c) for c in a.choices),
+                                 "prompt": str(a.prompt)} for a in answers}}
+
+
+def save(frozen: dict, path: Path) -> None:
+    """Write the table as plain tensors and containers (read back with ``weights_only=True``)."""
+    torch.save(frozen, path)
+    torch.load(path, weights_only=True)  # proves it loads safely
+
+
+class simulate:
+    """``with simulate(table):`` the checks in this process behave as in the student kit built from
+    ``table`` (frozen results, no graded helper swapped in; ``labkit.reference``'s graded names answer
+    from the table): for tests that compare the kit's reports with the full package's."""
+
+    def __init__(self, frozen_table: dict):
+        self.table = frozen_table
+
+    def __enter__(self):
+        global _TABLE, _LOADED
+        from .. import _student_code
+        from .. import reference as R
+
+        self.saved = (_TABLE, _LOADED)
+        _TABLE, _LOADED = self.table, True
+        self.attrs = {n: getattr(R, n) for n in self.table["functions"] if hasattr(R, n)}
+        for n in self.attrs:
+            setattr(R, n, _student_code.answer_key(function(n), f"labkit.reference.{n}"))
+        return self
+
+    def __exit__(self, *exc):
+        global _TABLE, _LOADED
+        from .. import reference as R
+
+        for n, fn in self.attrs.items():
+            setattr(R, n, fn)
+        _TABLE, _LOADED = self.saved
+        return False

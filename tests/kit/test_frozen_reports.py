@@ -1,0 +1,91 @@
+"""The student kit's visible checks (frozen reference results, labkit/checks/frozen.py) give the report
+of the full package, for every version of every catalogue (buggy, correct, cheats) and every spec.
+
+In-process: ``frozen.simulate(table)`` makes this process's checks answer from the table that the
+kit would ship (no reference swapped in as a graded helper, ``labkit.reference``'s graded names
+answering from the table). The real kit, installed alone in a fresh environment, is tested in
+``test_kit_install.py``.
+"""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from labkit import checks
+from labkit.checks import frozen
+
+from ..checks.test_specs import CATALOGUES, name_of, students
+
+HELPER_NOTES = ("was graded with the reference", "runs here with your own")
+
+
+@pytest.fixture(scope="module")
+def table():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield frozen.freeze(list(checks.REGISTRY.values()), list(checks.ANSWERS.values()))
+    torch.set_num_threads(before)
+
+
+def _versions():
+    out = []
+    for cat in CATALOGUES.values():
+        for group in ("BUGGY", "CORRECT"):
+            for fn, impls in getattr(cat, group).items():
+                out += [pytest.param(fn, impl, id=f"{group}-{fn}-{name_of(impl)}") for impl in impls]
+    return out
+
+
+def _cheats():
+    return [pytest.param(fn, impl, id=f"{fn}-{name_of(impl)}") for cat in CATALOGUES.values()
+            for fn, cheats in cat.CHEATS.items() for impl, _ in cheats]
+
+
+def _report(fn, impl) -> str:
+    result = getattr(checks, fn)(*students(fn, impl), points=4, cases="visible", quiet=True)
+    return "\n".join(line for line in result.report().splitlines() if not any(n in line for n in HELPER_NOTES))
+
+
+def test_the_table_loads_safely_and_holds_only_plain_data(table, tmp_path):
+    path = tmp_path / frozen.FROZEN_FILE
+    frozen.save(table, path)
+    loaded = torch.load(path, weights_only=True)
+    assert set(loaded["functions"]) <= set(checks.REGISTRY) | {s.forward for s in checks.REGISTRY.values()}
+    for name, answer in checks.ANSWERS.items():  # a question keeps its form, never its answer
+        assert set(loaded["answers"][name]) == {"kind", "choices", "prompt"}
+        assert answer.explain not in repr(loaded)
+
+
+@pytest.mark.parametrize("fn, impl", _versions())
+def test_the_kit_prints_the_report_of_the_full_package(table, fn, impl):
+    full = _report(fn, impl)
+    with frozen.simulate(table):
+        assert frozen.active()
+        kit = _report(fn, impl)
+    if getattr(checks.REGISTRY[fn], "calls", ()):  # the kit runs the student's own helper: only the verdict may differ there
+        assert kit.splitlines()[0].split(":")[0] == full.splitlines()[0].split(":")[0]
+        return
+    assert kit == full
+
+
+@pytest.mark.parametrize("fn, impl", _cheats())
+def test_a_cheat_earns_nothing_in_the_kit_either(table, fn, impl):
+    if isinstance(impl, type):
+        pytest.skip("a subclass of the reference class: the kit has no class to subclass")
+    with frozen.simulate(table):
+        result = getattr(checks, fn)(*students(fn, impl), points=4, cases="visible", quiet=True)
+    assert result.earned == 0, result.report()
+
+
+def test_the_kit_never_reaches_the_reference_and_refuses_hidden_cases(table, monkeypatch):
+    import labkit.reference as R
+
+    spec = next(s for s in checks.REGISTRY.values() if s.kind == "loss")
+    with frozen.simulate(table):
+        monkeypatch.setattr(checks.Spec, "reference", None, raising=False)
+        ref = checks._reference(spec)
+        assert isinstance(ref, frozen.FrozenFunction) and ref is not getattr(R, spec.name)
+        with pytest.raises(RuntimeError, match="autograder only"):
+            getattr(checks, spec.name)(lambda *a: None, points=1, cases="hidden")
+        with pytest.raises(frozen.FrozenMiss, match="no expected result"):
+            ref(torch.zeros(3), torch.zeros(3))
