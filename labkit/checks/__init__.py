@@ -31,6 +31,7 @@ __all__ = ["TOL", "CheckResult", "SubCheck", "Spec", "Probe", "Diagnosis", "Case
            "Answer", "AnswerResult", "ANSWERS", "make_answer_check"]
 
 REGISTRY: dict[str, Spec] = {}  # every graded function's spec, by name
+SPEC_MODULE: dict[str, str] = {}  # check name -> the specs module that declares it ("specs_03")
 ANSWERS: dict[str, Answer] = {}  # every autograded question ("q_..."), by name
 
 
@@ -133,9 +134,11 @@ def _discover() -> None:
                 if spec.name in REGISTRY:
                     raise RuntimeError(f"two specs are named {spec.name!r}")
                 REGISTRY[spec.name] = spec
+                SPEC_MODULE[spec.name] = info.name
                 globals()[spec.name] = make_check(spec)
                 __all__.append(spec.name)
             for answer in _answers(module):
+                SPEC_MODULE[answer.name] = info.name
                 _register_answer(answer)
     for answer in _kit_answers():
         _register_answer(answer)
