@@ -29,12 +29,7 @@ def slide_uniform(shape, g):  # the slide's bound: sqrt(6) / (fan_in + fan_out)
     return (2 * torch.rand(shape, generator=g) - 1) * a
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/claims/conftest.py
 
 
 @pytest.fixture(scope="module")

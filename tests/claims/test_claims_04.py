@@ -13,12 +13,7 @@ SEEDS = range(20)
 T = E.THRESHOLDS
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/claims/conftest.py
 
 
 def _holds_on_every_seed(measure, ok, seeds=SEEDS):

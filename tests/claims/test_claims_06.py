@@ -14,12 +14,7 @@ C = E.CLAIMS
 SEEDS = range(20)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/claims/conftest.py
 
 
 def test_06_02_quadratic_converges_below_two_over_curvature_and_diverges_above():

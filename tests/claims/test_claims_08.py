@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import pytest
-import torch
 
 from labkit.experiments import practice as E
 from tests.checks.answer_key import RAW as R
@@ -16,12 +15,7 @@ FEW = range(3)
 T = E.THRESHOLDS
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/claims/conftest.py
 
 
 def _holds_on_every_seed(measure, ok, seeds=SEEDS):
