@@ -100,27 +100,11 @@ dependencies:
 """
 
 
-# Notebooks the kit does not carry yet, and why: their visible checks cannot be replayed from frozen
-# results (they pass callables, models or objectives, as inputs), or a diagnosis of their specs computes
-# the answer itself. Their specs files stay out of the wheel, and their notebooks out of the kit.
-KIT_PENDING = {
-    "07_data_augmentation": "tta_predict takes a model and transforms, and a diagnosis of affine computes the warp",
-    "08_training_practice": "random_search takes an objective, and on_border's cases are adapted calls",
-}
-
-
-def pending_modules() -> set[str]:
-    """The specs modules (``specs_07``...) of the notebooks in ``KIT_PENDING``."""
-    return {f"specs_{a.split('_')[0]}" for a in KIT_PENDING}
-
-
 def kit_checks() -> tuple[list, list]:
     """(specs, answers) whose visible checks the kit carries."""
     from labkit import checks
 
-    out = pending_modules()
-    return ([s for n, s in checks.REGISTRY.items() if checks.SPEC_MODULE.get(n) not in out],
-            [a for n, a in checks.ANSWERS.items() if checks.SPEC_MODULE.get(n) not in out])
+    return list(checks.REGISTRY.values()), list(checks.ANSWERS.values())
 
 
 def graded_names() -> set[str]:
@@ -176,8 +160,6 @@ def student_package(dest: Path, frozen_table: dict | None = None, freeze: bool =
     shutil.rmtree(pkg / "reference")
     (pkg / "reference").mkdir()
     (pkg / "reference" / "__init__.py").write_text(REFERENCE_STUB)
-    for module in pending_modules():
-        (pkg / "checks" / f"{module}.py").unlink(missing_ok=True)
     names = graded_names()
     for path in sorted(pkg.rglob("*.py")):
         if path.parent == pkg / "reference":
@@ -244,9 +226,6 @@ def build_kit(course: Course | Path, assignments: list[str] | None = None, log=p
 
     course = Course.of(course)
     assignments = assignments or [a for a in course.assignments() if course.path("release", a).is_dir()]
-    for a in [a for a in assignments if a in KIT_PENDING]:
-        log(f"kit: {a} is not in the kit yet ({KIT_PENDING[a]})")
-    assignments = [a for a in assignments if a not in KIT_PENDING]
     missing = [a for a in assignments if not course.path("release", a).is_dir()]
     if missing:
         raise CourseError(f"not released yet: {', '.join(missing)} (run `labgrade release` first)")

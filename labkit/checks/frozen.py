@@ -10,9 +10,12 @@ the kit's pinned torch) and the runner asks :class:`FrozenFunction` objects inst
 reference: the same sub-checks, diagnoses and hints, from data. Answered questions keep only their
 form (kind and choices): their answer and explanation stay with the instructor.
 
-What cannot be frozen: a reference call whose inputs hold a callable (e.g. a function to
-differentiate) has no key; the specs give such cases an ``expect`` computed without the reference,
-so they need none. A graded helper the function calls (``Spec.calls``) cannot be swapped for the
+A callable among the inputs (``tta_predict``'s model and transforms, ``random_search``'s objective,
+all written in a specs file) is keyed by where it is defined and the values it closes over
+(:func:`_encode_callable`), never by bytecode, so that the key holds under every Python version.
+The reference's other public functions that a diagnosis asks (``warp``) are frozen alike, on the
+visible cases only. What cannot be frozen: a callable of unknown make among the inputs has no key;
+the specs give such cases an ``expect`` computed without the reference. A graded helper the function calls (``Spec.calls``) cannot be swapped for the
 reference in the kit: the student's own helper runs, and the report says so.
 """
 from __future__ import annotations
@@ -79,10 +82,53 @@ def _encode(h, value, strict: bool) -> None:
             _encode(h, k, strict)
             _encode(h, value[k], strict)
         h.update(b")")
+    elif callable(value) and _encode_callable(h, value):
+        pass
     elif strict or callable(value):
         raise _Unkeyable(type(value).__name__)
     else:  # an object inside a cache: stored as its marker, so the stored cache gives the same key
         _encode(h, _marker(value), strict)
+
+
+def _encode_callable(h, fn) -> bool:
+    """Key a callable of a visible case (a model, a transform, an objective, all written in a specs file)
+    by what it computes: where it is defined (module, qualified name, first line) and the values it closes
+    over (defaults, closure cells, an instance's attributes, a module's parameters). Written so that the
+    key is the same under every Python version the kit supports (no bytecode). False: not keyable."""
+    import functools
+    import types
+
+    if isinstance(fn, types.FunctionType):
+        code = fn.__code__
+        h.update(f"F{fn.__module__}.{fn.__qualname__}@{code.co_firstlineno}(".encode())
+        cells = [c.cell_contents for c in (fn.__closure__ or ())]
+        for part in (fn.__defaults__ or (), fn.__kwdefaults__ or {}, cells):
+            _encode(h, part, strict=True)
+        h.update(b")")
+        return True
+    if isinstance(fn, types.BuiltinFunctionType) and (fn.__self__ is None or isinstance(fn.__self__, types.ModuleType)):
+        h.update(f"B{getattr(fn, '__module__', None)}.{fn.__qualname__}|".encode())
+        return True
+    if isinstance(fn, functools.partial):
+        h.update(b"P(")
+        _encode(h, fn.func, strict=True)
+        _encode(h, fn.args, strict=True)
+        _encode(h, fn.keywords, strict=True)
+        h.update(b")")
+        return True
+    if isinstance(fn, torch.nn.Module):
+        h.update(f"M{type(fn).__module__}.{type(fn).__qualname__}(".encode())
+        _encode(h, dict(fn.state_dict()), strict=True)
+        h.update(b")")
+        return True
+    kind = type(fn)
+    if isinstance(fn, type) or not kind.__module__.startswith("labkit."):
+        return False
+    # an instance of a callable class of labkit (a specs file's trusted objective): its class and state
+    h.update(f"O{kind.__module__}.{kind.__qualname__}(".encode())
+    _encode(h, dict(vars(fn)), strict=True)
+    h.update(b")")
+    return True
 
 
 def _marker(value) -> str:
@@ -282,7 +328,10 @@ def freeze(specs, answers=()) -> dict:
 
     store: dict = {}
     names = sorted({n for s in specs for n in ([s.name] + ([s.forward] if s.forward else []))})
-    saved = {n: getattr(R, n) for n in names if hasattr(R, n)}
+    # the reference's other public functions too (``warp``): a diagnosis may ask them on visible cases
+    helpers = sorted(n for n, v in vars(R).items() if not n.startswith("_") and n not in names and callable(v)
+                     and getattr(v, "__module__", "").startswith("labkit.reference"))
+    saved = {n: getattr(R, n) for n in names + helpers if hasattr(R, n)}
     try:
         for n, fn in saved.items():  # the checks and the diagnoses that ask labkit.reference are recorded
             setattr(R, n, _Recorder(n, fn, store))
@@ -313,6 +362,9 @@ def freeze(specs, answers=()) -> dict:
     finally:
         for n, fn in saved.items():
             setattr(R, n, fn)
+    for n in helpers:  # a helper no check asked stays out of the table
+        if not store.get(n, {}).get("calls"):
+            store.pop(n, None)
     return {"torch": str(torch.__version__), "functions": store,
             "answers": {a.name: {"kind": a.kind, "choices": tuple(str(c) for c in a.choices),
                                  "prompt": str(a.prompt)} for a in answers}}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from autograder.kit import _top_level_cut
 from labkit.checks import Answer, frozen, make_answer_check
@@ -81,3 +82,33 @@ def test_a_spec_with_its_own_reference_is_frozen_and_checked_from_data():
         assert check(lambda x: x * x * x, points=2, quiet=True).earned == 2
         assert check(lambda x: x * x, points=2, quiet=True).report() == full
     assert spec.reference is not None and spec.reference(torch.tensor(2.0)) == 8
+
+
+def _model(w):
+    def predict(z, w=w):
+        return z @ w
+
+    return predict
+
+
+def test_callables_among_the_inputs_are_keyed_by_their_definition_and_what_they_close_over():
+    import functools
+
+    from labkit.checks.specs_08 import _Objective
+
+    w = torch.arange(6.0).reshape(3, 2)
+    x = torch.ones(4, 3)
+    same = frozen.key((_model(w.clone()), x, [torch.flip, functools.partial(torch.roll, shifts=1)]), {})
+    assert same is not None
+    assert same == frozen.key((_model(w.clone()), x, [torch.flip, functools.partial(torch.roll, shifts=1)]), {})
+    assert same != frozen.key((_model(w + 1), x, [torch.flip, functools.partial(torch.roll, shifts=1)]), {})
+    assert same != frozen.key((_model(w.clone()), x, [torch.flip, functools.partial(torch.roll, shifts=2)]), {})
+    assert frozen.key((_Objective(), {"lr": ("log", 1e-5, 1.0)}, 6), {}) is not None
+    assert frozen.key((torch.nn.Linear(2, 2),), {}) is not None
+
+    class Elsewhere:  # a callable object of unknown make: no key, the check needs an expect of its own
+        def __call__(self, z):
+            return z
+
+    assert frozen.key((Elsewhere(), x), {}) is None
+    assert frozen.key(([].append,), {}) is None  # a bound method of some object

@@ -672,3 +672,15 @@ def test_every_function_rejects_input_that_is_not_a_4d_batch(name):
 def test_random_horizontal_flip_rejects_p_outside_0_1(p):
     with pytest.raises(ValueError, match="p must"):
         random_horizontal_flip(images(), p=p)
+
+
+def test_warp_is_affine_once_the_matrix_is_known_and_its_inverse_undoes_a_quarter_turn():
+    from labkit.reference import affine_matrix, warp
+
+    x = images(n=2, c=2, h=6, w=6, seed=5)
+    M = affine_matrix(30.0, (0.5, -1.0), 1.1, (5.0, 0.0))
+    assert torch.equal(warp(x, M), affine(x, 30.0, (0.5, -1.0), 1.1, (5.0, 0.0)))
+    turn = affine_matrix(90.0, (0, 0), 1.0, 0)
+    assert torch.allclose(warp(warp(x, turn), torch.linalg.inv(turn)), x, atol=GRID_ATOL[torch.float64])
+    # align_corners=True with the same grid is the bug a diagnosis models: a slight zoom, not the map
+    assert not torch.allclose(warp(x, turn, align_corners=True), torch.rot90(x, -1, dims=(2, 3)), atol=1e-3)
