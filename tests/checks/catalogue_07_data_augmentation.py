@@ -943,6 +943,11 @@ def af_answer_key(x, angle, translate, scale, shear):
     return affine(x, angle, translate, scale, shear)
 
 
+def af_reference_warp(x, angle, translate, scale, shear):  # the answer key's warp, not a graded name
+    import labkit.reference as answer_key
+    return answer_key.warp(x, R.affine_matrix(angle, translate, scale, shear))
+
+
 # --- cutout --------------------------------------------------------------------------------------
 def _cut(x, cy, cx, size, start=None, channels=None, fill=0.0, side=None):
     N, C, H, W = x.shape
@@ -1369,6 +1374,7 @@ CHEATS = {name: [(globals()[f"{prefix}_answer_key"], f"labkit.reference.{name}")
                                ("adjust_saturation", "sa"), ("color_jitter", "cj"), ("pca_lighting", "pl"),
                                ("affine_matrix", "am"), ("affine", "af"), ("cutout", "cu"), ("mixup", "mx"),
                                ("cutmix", "cm"), ("tta_predict", "tt"))}
+CHEATS["affine"].append((af_reference_warp, "labkit.reference.warp"))
 
 CHECK_PROBLEMS: dict[str, tuple[str, list[int] | None]] = {}
 EXTRA_SEEDS: dict[str, list[int]] = {}
