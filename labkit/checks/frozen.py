@@ -14,7 +14,8 @@ A callable among the inputs (``tta_predict``'s model and transforms, ``random_se
 all written in a specs file) is keyed by where it is defined and the values it closes over
 (:func:`_encode_callable`), never by bytecode, so that the key holds under every Python version.
 The reference's other public functions that a diagnosis asks (``warp``) are frozen alike, on the
-visible cases only. What cannot be frozen: a callable of unknown make among the inputs has no key;
+visible cases only. A random function's draws are never compared (its check judges their statistics),
+so only their shapes are kept: zeros stored as one element each. What cannot be frozen: a callable of unknown make among the inputs has no key;
 the specs give such cases an ``expect`` computed without the reference. A graded helper the function calls (``Spec.calls``) cannot be swapped for the
 reference in the kit: the student's own helper runs, and the report says so.
 """
@@ -362,12 +363,27 @@ def freeze(specs, answers=()) -> dict:
     finally:
         for n, fn in saved.items():
             setattr(R, n, fn)
+    for spec in specs:  # a random function's draws are never compared, only their shapes: keep those
+        if spec.kind == "random" and spec.name in store:
+            for call in store[spec.name]["calls"].values():
+                call["out"] = _shape_only(call["out"])
     for n in helpers:  # a helper no check asked stays out of the table
         if not store.get(n, {}).get("calls"):
             store.pop(n, None)
     return {"torch": str(torch.__version__), "functions": store,
             "answers": {a.name: {"kind": a.kind, "choices": tuple(str(c) for c in a.choices),
                                  "prompt": str(a.prompt)} for a in answers}}
+
+
+def _shape_only(value):
+    """``value`` with every tensor replaced by zeros of its shape and dtype, stored as one element."""
+    if isinstance(value, torch.Tensor):
+        return torch.zeros((), dtype=value.dtype).expand(value.shape)
+    if type(value) in (tuple, list):
+        return type(value)(_shape_only(v) for v in value)
+    if type(value) is dict:
+        return {k: _shape_only(v) for k, v in value.items()}
+    return value
 
 
 _WRONG = (lambda w: 2 * w + 1, lambda w: w, lambda w: torch.zeros_like(w))  # outputs a diagnosis is shown
