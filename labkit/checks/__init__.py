@@ -90,7 +90,12 @@ def make_check(spec: Spec) -> Callable[..., CheckResult]:
         if getattr(spec, "adapt", None) is not None:  # e.g. a schedule judged over a range of steps (checks/sequences.py)
             students = tuple(spec.adapt(s) for s in students)
         run = getattr(spec, "runner", None) or run_spec  # a spec of labkit/checks/stateful.py brings its own
-        result = run(spec, students, points=points, cases=cases, seed=seed, reference=_reference(spec))
+        from .frozen import FrozenMiss, miss_report
+
+        try:
+            result = run(spec, students, points=points, cases=cases, seed=seed, reference=_reference(spec))
+        except FrozenMiss as miss:  # the student kit, drawing other visible cases than those it froze
+            result = miss_report(spec.name, float(points), cases, int(seed), miss)
         if not quiet:
             print(result.report())
         return result

@@ -63,11 +63,19 @@ def active() -> bool:
 
 
 # keys --------------------------------------------------------------------------------------------
-def _encode(h, value, strict: bool) -> None:
+def _encode(h, value, strict: bool, nums: list | None = None) -> None:
+    """Hash ``value`` into ``h``. With ``nums`` (a fingerprint), floating-point numbers are not hashed but
+    summarised into ``nums`` as (sum, scale, relative tolerance) triples, and only the rest is hashed."""
     if issubclass(type(value), torch.Tensor):
         t = value.detach().cpu().contiguous()
         h.update(f"T{t.dtype}{tuple(t.shape)}|".encode())
-        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        if nums is not None and (t.is_floating_point() or t.is_complex()):
+            _summarise(h, t, nums)
+        else:
+            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    elif nums is not None and type(value) is float:
+        h.update(b"float|")
+        nums.append((value, abs(value), FUZZ[torch.float64]))
     elif value is None or type(value) in (bool, int, float, complex, str, bytes):
         h.update(f"{type(value).__name__}:{value!r}|".encode())
     elif isinstance(value, (torch.dtype, torch.device)):
@@ -75,15 +83,15 @@ def _encode(h, value, strict: bool) -> None:
     elif type(value) in (tuple, list):
         h.update(f"{type(value).__name__}{len(value)}(".encode())
         for v in value:
-            _encode(h, v, strict)
+            _encode(h, v, strict, nums)
         h.update(b")")
     elif type(value) is dict:
         h.update(f"dict{len(value)}(".encode())
         for k in sorted(value, key=repr):
             _encode(h, k, strict)
-            _encode(h, value[k], strict)
+            _encode(h, value[k], strict, nums)
         h.update(b")")
-    elif callable(value) and _encode_callable(h, value):
+    elif callable(value) and _encode_callable(h, value, nums):
         pass
     elif strict or callable(value):
         raise _Unkeyable(type(value).__name__)
@@ -91,7 +99,58 @@ def _encode(h, value, strict: bool) -> None:
         _encode(h, _marker(value), strict)
 
 
-def _encode_callable(h, fn) -> bool:
+# The fingerprint of a call: what the exact key falls back on where the visible cases were drawn with
+# bits that differ in the last place (another CPU's libm: a Mac's randn). Its structure (shapes, dtypes,
+# ints, strings) is hashed; its floating-point values are summarised by weighted sums, compared within
+# a relative tolerance far above rounding noise and far below what tells two cases apart.
+FUZZ = {torch.float64: 1e-9, torch.complex128: 1e-9}
+FUZZ_LOW = 1e-5  # float32, float16, bfloat16: a few ulps of one entry, relative to the sum of |x|
+_WEIGHTS = (lambda i: torch.ones_like(i), lambda i: torch.cos(0.7 * i + 0.3), lambda i: torch.sin(1.3 * i + 0.1),
+            lambda i: 1.0 / (1.0 + i))
+
+
+def _summarise(h, t: torch.Tensor, nums: list) -> None:
+    x = torch.view_as_real(t).reshape(-1) if t.is_complex() else t.reshape(-1)
+    x = x.to(torch.float64)
+    finite = torch.isfinite(x)
+    h.update(b"finite" if bool(finite.all()) else  # where the NaNs and infinities are, exactly
+             (torch.isnan(x).to(torch.uint8) + 2 * torch.isposinf(x).to(torch.uint8) +
+              4 * torch.isneginf(x).to(torch.uint8)).numpy().tobytes())
+    x = torch.where(finite, x, torch.zeros_like(x))
+    scale = float(x.abs().sum())
+    tol = FUZZ.get(t.dtype, FUZZ_LOW)
+    i = torch.arange(x.numel(), dtype=torch.float64)
+    for w in _WEIGHTS:
+        nums.append((float((x * w(i)).sum()), scale, tol))
+
+
+def fingerprint(args: tuple, kwargs: dict) -> tuple[str, list] | None:
+    """(structure hash, [(sum, scale, tolerance), ...]) of one call's inputs, or None (like :func:`key`)."""
+    h, nums = hashlib.sha256(), []
+    try:
+        for a in args:
+            _encode(h, a, strict=callable(a), nums=nums)
+        _encode(h, dict(kwargs), strict=False, nums=nums)
+    except _Unkeyable:
+        return None
+    return h.hexdigest(), nums
+
+
+def _distance(a: list, b: list) -> float:
+    """How far two fingerprints' numbers are apart, in tolerances (at most 1: the same inputs)."""
+    if len(a) != len(b):
+        return float("inf")
+    worst = 0.0
+    for (x, sx, tol), (y, sy, _) in zip(a, b):
+        allowed = tol * max(sx, sy)
+        gap = abs(x - y)
+        if gap > allowed:
+            return float("inf")
+        worst = max(worst, gap / allowed if allowed else 0.0)
+    return worst
+
+
+def _encode_callable(h, fn, nums: list | None = None) -> bool:
     """Key a callable of a visible case (a model, a transform, an objective, all written in a specs file)
     by what it computes: where it is defined (module, qualified name, first line) and the values it closes
     over (defaults, closure cells, an instance's attributes, a module's parameters). Written so that the
@@ -104,7 +163,7 @@ def _encode_callable(h, fn) -> bool:
         h.update(f"F{fn.__module__}.{fn.__qualname__}@{code.co_firstlineno}(".encode())
         cells = [c.cell_contents for c in (fn.__closure__ or ())]
         for part in (fn.__defaults__ or (), fn.__kwdefaults__ or {}, cells):
-            _encode(h, part, strict=True)
+            _encode(h, part, strict=True, nums=nums)
         h.update(b")")
         return True
     if isinstance(fn, types.BuiltinFunctionType) and (fn.__self__ is None or isinstance(fn.__self__, types.ModuleType)):
@@ -112,14 +171,14 @@ def _encode_callable(h, fn) -> bool:
         return True
     if isinstance(fn, functools.partial):
         h.update(b"P(")
-        _encode(h, fn.func, strict=True)
-        _encode(h, fn.args, strict=True)
-        _encode(h, fn.keywords, strict=True)
+        _encode(h, fn.func, strict=True, nums=nums)
+        _encode(h, fn.args, strict=True, nums=nums)
+        _encode(h, fn.keywords, strict=True, nums=nums)
         h.update(b")")
         return True
     if isinstance(fn, torch.nn.Module):
         h.update(f"M{type(fn).__module__}.{type(fn).__qualname__}(".encode())
-        _encode(h, dict(fn.state_dict()), strict=True)
+        _encode(h, dict(fn.state_dict()), strict=True, nums=nums)
         h.update(b")")
         return True
     kind = type(fn)
@@ -127,7 +186,7 @@ def _encode_callable(h, fn) -> bool:
         return False
     # an instance of a callable class of labkit (a specs file's trusted objective): its class and state
     h.update(f"O{kind.__module__}.{kind.__qualname__}(".encode())
-    _encode(h, dict(vars(fn)), strict=True)
+    _encode(h, dict(vars(fn)), strict=True, nums=nums)
     h.update(b")")
     return True
 
@@ -189,7 +248,9 @@ class FrozenFunction:
 
     def __call__(self, *args, **kwargs):
         k = key(args, kwargs)
-        if k is None or k not in self.calls:
+        if k is None or k not in self.calls:  # the last bits of a case differ here: the nearest fingerprint
+            k = _nearest(self.calls, fingerprint(args, kwargs))
+        if k is None:
             raise FrozenMiss(
                 f"the student kit holds no expected result of {self.name} for these inputs: it holds only "
                 "the reference's results on the visible cases of the checks (the answer key stays with the "
@@ -206,6 +267,47 @@ class FrozenFunction:
 
     def __repr__(self) -> str:
         return f"<frozen results of {self.name}>"
+
+
+def miss_report(function: str, points: float, cases: str, seed: int, miss: FrozenMiss):
+    """The result of a visible check that the kit could not run (:class:`FrozenMiss`): 0 points, and a
+    report that says why and how to fix the environment, not a traceback."""
+    from .core import CheckResult
+
+    class NotRunHere(CheckResult):
+        def report(self) -> str:
+            frozen_with = str((table() or {}).get("torch", "?"))
+            title = f"Check of {self.function} on the visible cases: not run here (0 / {self.points:g} points)"
+            return "\n".join([
+                title, "-" * len(title),
+                f"  the student kit holds the expected results of the visible cases drawn when it was built "
+                f"(torch {frozen_with});",
+                f"  this environment drew other cases (torch {torch.__version__}): there is nothing to compare with.",
+                f"  fix: install the kit's torch (pip install \"torch=={frozen_with.split('+')[0]}\") and restart "
+                "the kernel. The autograder grades your function either way.",
+                f"  ({miss})"])
+
+    result = NotRunHere(function=function, points=points, cases=cases, seed=seed)
+    result.errors.append(f"FrozenMiss: {miss}")
+    return result
+
+
+def _nearest(calls: dict, fp) -> str | None:
+    """The key of the recorded call whose inputs have the structure of ``fp`` and equal numbers within
+    the fingerprint's tolerances (the closest, should several fit), or None."""
+    if fp is None:
+        return None
+    best = (float("inf"), None)
+    for k, call in calls.items():
+        theirs = call.get("fp")
+        if theirs is not None and theirs[0] == fp[0]:
+            best = min(best, (_distance(fp[1], theirs[1]), k), key=lambda b: b[0])
+    return best[1] if best[0] <= 1.0 else None
+
+
+def _step_fingerprint(prefix: str, n: int, what: str, args: tuple = (), kwargs: dict | None = None):
+    fp = fingerprint(args, kwargs or {})
+    return None if fp is None else (hashlib.sha256(f"{prefix}|{n}|{what}|{fp[0]}".encode()).hexdigest(), fp[1])
 
 
 def function(name: str) -> FrozenFunction:
@@ -262,10 +364,12 @@ class _RecordingObject:
         value = getattr(self._obj, attr)
         if callable(value):
             def method(*args, **kwargs):
-                k = _step_key(self._prefix, self._next(), f"call {attr}", args, kwargs)
+                n = self._next()
+                k = _step_key(self._prefix, n, f"call {attr}", args, kwargs)
+                fp = _step_fingerprint(self._prefix, n, f"call {attr}", args, kwargs)
                 out = value(*args, **kwargs)
                 if k is not None:
-                    self._calls[k] = {"out": _plain(out), "dicts": {}}
+                    self._calls[k] = {"out": _plain(out), "dicts": {}, "fp": fp}
                 return out
             return method
         k = _step_key(self._prefix, self._next(), f"get {attr}")
@@ -287,6 +391,8 @@ class _ReplayObject:
         object.__setattr__(self, "_n", n + 1)
         k = _step_key(self._prefix, n, what, args, kwargs)
         if k is None or k not in self._calls:
+            k = _nearest(self._calls, _step_fingerprint(self._prefix, n, what, args, kwargs))
+        if k is None:
             raise FrozenMiss(f"the student kit holds no expected result of {self._name} for this sequence of calls")
         return _copy(self._calls[k]["out"])
 
@@ -308,12 +414,13 @@ class _Recorder:
 
     def __call__(self, *args, **kwargs):
         k = key(args, kwargs)  # before the call: a reference may update a state dict it is given
+        fp = fingerprint(args, kwargs)
         out = self.fn(*args, **kwargs)
         if k is not None:
             states = {str(i): _plain(a) for i, a in enumerate(args) if type(a) is dict}
             states.update({name: _plain(a) for name, a in kwargs.items() if type(a) is dict})
             stateful = _is_object(out)
-            self.entry["calls"][k] = {"out": OBJECT if stateful else _plain(out), "dicts": states}
+            self.entry["calls"][k] = {"out": OBJECT if stateful else _plain(out), "dicts": states, "fp": fp}
             if stateful:  # an object the check drives (EarlyStopping(...).step(...)): its calls recorded too
                 return _RecordingObject(out, k, self.entry["calls"])
         return out

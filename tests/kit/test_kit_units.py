@@ -112,3 +112,35 @@ def test_callables_among_the_inputs_are_keyed_by_their_definition_and_what_they_
 
     assert frozen.key((Elsewhere(), x), {}) is None
     assert frozen.key(([].append,), {}) is None  # a bound method of some object
+
+
+def test_a_case_whose_last_bits_differ_finds_its_frozen_result_and_another_case_does_not():
+    # a Mac's libm may draw randn a last bit apart from the Linux machine that froze the results
+    store: dict = {}
+    recorder = frozen._Recorder("f", lambda x, scale=1.0: x * scale, store)
+    x64 = torch.randn(50, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    x32 = torch.randn(7, dtype=torch.float32, generator=torch.Generator().manual_seed(2))
+    recorder(x64, scale=0.5)
+    recorder(x32)
+    replay = frozen.FrozenFunction("f", store["f"])
+    ulp64 = torch.nextafter(x64, torch.full_like(x64, float("inf")))
+    ulp32 = torch.nextafter(x32, torch.full_like(x32, float("inf")))
+    assert frozen.key((ulp64,), {"scale": 0.5}) != frozen.key((x64,), {"scale": 0.5})  # the exact key misses
+    assert torch.equal(replay(ulp64, scale=0.5), x64 * 0.5)
+    assert torch.equal(replay(ulp32), x32)
+    for other in (x64 + 1e-6, x64.flip(0), x64.to(torch.float32)):  # another case, not noise
+        with pytest.raises(frozen.FrozenMiss):
+            replay(other, scale=0.5)
+    with pytest.raises(frozen.FrozenMiss):
+        replay(ulp64, scale=0.25)
+
+
+def test_a_check_the_kit_cannot_answer_says_why_and_how_to_fix_it_without_a_traceback(capsys):
+    from labkit import checks
+
+    table = {"torch": "9.9.9+cpu", "functions": {"relu_forward": {"params": ["x"], "calls": {}}}, "answers": {}}
+    with frozen.simulate(table):
+        result = checks.relu_forward(lambda x: (x.clamp_min(0), x), points=2)
+    said = capsys.readouterr().out
+    assert result.earned == 0 and "not run here" in said and 'pip install "torch==9.9.9"' in said
+    assert "Traceback" not in said
