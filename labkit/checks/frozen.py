@@ -226,14 +226,19 @@ def _plain(value):
     return _marker(value)
 
 
-def _copy(value):
+def _map_tensors(value, fn):
+    """``value`` with ``fn`` applied to every tensor in its (nested) tuples, lists and dicts."""
     if isinstance(value, torch.Tensor):
-        return value.clone()
+        return fn(value)
     if type(value) in (tuple, list):
-        return type(value)(_copy(v) for v in value)
+        return type(value)(_map_tensors(v, fn) for v in value)
     if type(value) is dict:
-        return {k: _copy(v) for k, v in value.items()}
+        return {k: _map_tensors(v, fn) for k, v in value.items()}
     return value
+
+
+def _copy(value):
+    return _map_tensors(value, torch.Tensor.clone)
 
 
 # the kit's side ----------------------------------------------------------------------------------
@@ -426,6 +431,14 @@ class _Recorder:
         return out
 
 
+def reference_functions() -> list[str]:
+    """The names of every public function and class of ``labkit.reference`` (the whole answer key)."""
+    from .. import reference as R
+
+    return sorted(n for n, v in vars(R).items() if not n.startswith("_") and callable(v)
+                  and getattr(v, "__module__", "").startswith("labkit.reference"))
+
+
 def freeze(specs, answers=()) -> dict:
     """Run each spec's visible check (``checks.<name>``, whatever runner its kind uses) with the
     reference as the student, recording every call of the reference (through ``labkit.reference`` or
@@ -437,8 +450,7 @@ def freeze(specs, answers=()) -> dict:
     store: dict = {}
     names = sorted({n for s in specs for n in ([s.name] + ([s.forward] if s.forward else []))})
     # the reference's other public functions too (``warp``): a diagnosis may ask them on visible cases
-    helpers = sorted(n for n, v in vars(R).items() if not n.startswith("_") and n not in names and callable(v)
-                     and getattr(v, "__module__", "").startswith("labkit.reference"))
+    helpers = [n for n in reference_functions() if n not in names]
     saved = {n: getattr(R, n) for n in names + helpers if hasattr(R, n)}
     try:
         for n, fn in saved.items():  # the checks and the diagnoses that ask labkit.reference are recorded
@@ -484,13 +496,7 @@ def freeze(specs, answers=()) -> dict:
 
 def _shape_only(value):
     """``value`` with every tensor replaced by zeros of its shape and dtype, stored as one element."""
-    if isinstance(value, torch.Tensor):
-        return torch.zeros((), dtype=value.dtype).expand(value.shape)
-    if type(value) in (tuple, list):
-        return type(value)(_shape_only(v) for v in value)
-    if type(value) is dict:
-        return {k: _shape_only(v) for k, v in value.items()}
-    return value
+    return _map_tensors(value, lambda t: torch.zeros((), dtype=t.dtype).expand(t.shape))
 
 
 _WRONG = (lambda w: 2 * w + 1, lambda w: w, lambda w: torch.zeros_like(w))  # outputs a diagnosis is shown

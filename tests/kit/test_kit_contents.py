@@ -17,6 +17,7 @@ from autograder.course import find_assignments, repo_notebooks_dir
 from autograder.kit import graded_names, kit_checks
 from autograder.sample_class import strip_solution_markers
 from labkit import checks
+from labkit.checks import frozen
 
 MIN_STATEMENTS = 2  # a one-statement body (``return x``) is not a solution worth hiding
 
@@ -131,9 +132,7 @@ def _references() -> list[tuple[str, ast.AST]]:
 
     out = []
     # every graded function, and the reference's other public functions (``warp``: part of the answer key)
-    helpers = {n for n, v in vars(R).items() if not n.startswith("_") and callable(v)
-               and getattr(v, "__module__", "").startswith("labkit.reference")}
-    for name in sorted(graded_names() | helpers):
+    for name in sorted(graded_names() | set(frozen.reference_functions())):
         fn = _unguarded(getattr(R, name))
         target = fn.__init__ if isinstance(fn, type) else fn
         source = textwrap.dedent(inspect.getsource(fn if isinstance(fn, type) else target))
