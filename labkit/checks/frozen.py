@@ -14,10 +14,14 @@ A callable among the inputs (``tta_predict``'s model and transforms, ``random_se
 all written in a specs file) is keyed by where it is defined and the values it closes over
 (:func:`_encode_callable`), never by bytecode, so that the key holds under every Python version.
 The reference's other public functions that a diagnosis asks (``warp``) are frozen alike, on the
-visible cases only. A random function's draws are never compared (its check judges their statistics),
-so only their shapes are kept: zeros stored as one element each. What cannot be frozen: a callable of unknown make among the inputs has no key;
-the specs give such cases an ``expect`` computed without the reference. A graded helper the function calls (``Spec.calls``) cannot be swapped for the
-reference in the kit: the student's own helper runs, and the report says so.
+visible cases only. A random function's draws are never compared (its check judges their
+statistics), so only their shapes are kept: zeros stored as one element each. A case drawn a last
+bit apart on another CPU finds its result by its inputs' :func:`fingerprint`.
+
+What cannot be frozen: a callable of unknown make among the inputs has no key; the specs give such
+cases an ``expect`` computed without the reference. A graded helper the function calls
+(``Spec.calls``) cannot be swapped for the reference in the kit: the student's own helper runs, and
+the report says so.
 """
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import torch
+
+from .core import CheckResult
 
 __all__ = ["FROZEN_FILE", "FrozenMiss", "FrozenFunction", "active", "table", "freeze", "save", "key"]
 
@@ -126,14 +132,9 @@ def _summarise(h, t: torch.Tensor, nums: list) -> None:
 
 def fingerprint(args: tuple, kwargs: dict) -> tuple[str, list] | None:
     """(structure hash, [(sum, scale, tolerance), ...]) of one call's inputs, or None (like :func:`key`)."""
-    h, nums = hashlib.sha256(), []
-    try:
-        for a in args:
-            _encode(h, a, strict=callable(a), nums=nums)
-        _encode(h, dict(kwargs), strict=False, nums=nums)
-    except _Unkeyable:
-        return None
-    return h.hexdigest(), nums
+    nums: list = []
+    digest = _digest(args, kwargs, nums)
+    return None if digest is None else (digest, nums)
 
 
 def _distance(a: list, b: list) -> float:
@@ -195,16 +196,21 @@ def _marker(value) -> str:
     return f"<not frozen: {type(value).__name__}>"
 
 
-def key(args: tuple, kwargs: dict) -> str | None:
-    """A hash of the inputs of one call, or None when an input has no plain form (a callable)."""
+def _digest(args: tuple, kwargs: dict, nums: list | None = None) -> str | None:
+    """The hash of one call's inputs (with ``nums``: of their structure, the numbers going to ``nums``)."""
     h = hashlib.sha256()
     try:
-        for a in args:  # a forward's cache may hold objects (markers); a callable is never keyed
-            _encode(h, a, strict=callable(a))
-        _encode(h, dict(kwargs), strict=False)
+        for a in args:  # a forward's cache may hold objects (markers); a callable of unknown make has no key
+            _encode(h, a, strict=callable(a), nums=nums)
+        _encode(h, dict(kwargs), strict=False, nums=nums)
     except _Unkeyable:
         return None
     return h.hexdigest()
+
+
+def key(args: tuple, kwargs: dict) -> str | None:
+    """A hash of the inputs of one call, or None when an input has no plain form."""
+    return _digest(args, kwargs)
 
 
 def _plain(value):
@@ -274,24 +280,25 @@ class FrozenFunction:
         return f"<frozen results of {self.name}>"
 
 
-def miss_report(function: str, points: float, cases: str, seed: int, miss: FrozenMiss):
-    """The result of a visible check that the kit could not run (:class:`FrozenMiss`): 0 points, and a
-    report that says why and how to fix the environment, not a traceback."""
-    from .core import CheckResult
+class NotRunHere(CheckResult):
+    """A visible check the kit could not run (:class:`FrozenMiss`): 0 points, and a report that says why
+    and how to fix the environment, not a traceback."""
 
-    class NotRunHere(CheckResult):
-        def report(self) -> str:
-            frozen_with = str((table() or {}).get("torch", "?"))
-            title = f"Check of {self.function} on the visible cases: not run here (0 / {self.points:g} points)"
-            return "\n".join([
-                title, "-" * len(title),
-                f"  the student kit holds the expected results of the visible cases drawn when it was built "
-                f"(torch {frozen_with});",
-                f"  this environment drew other cases (torch {torch.__version__}): there is nothing to compare with.",
-                f"  fix: install the kit's torch (pip install \"torch=={frozen_with.split('+')[0]}\") and restart "
-                "the kernel. The autograder grades your function either way.",
-                f"  ({miss})"])
+    def report(self) -> str:
+        frozen_with = str((table() or {}).get("torch", "?"))
+        title = f"Check of {self.function} on the visible cases: not run here (0 / {self.points:g} points)"
+        return "\n".join([
+            title, "-" * len(title),
+            f"  the student kit holds the expected results of the visible cases drawn when it was built "
+            f"(torch {frozen_with});",
+            f"  this environment drew other cases (torch {torch.__version__}): there is nothing to compare with.",
+            f"  fix: install the kit's torch (pip install \"torch=={frozen_with.split('+')[0]}\") and restart "
+            "the kernel. The autograder grades your function either way.",
+            f"  ({self.errors[0].removeprefix('FrozenMiss: ')})"])
 
+
+def miss_report(function: str, points: float, cases: str, seed: int, miss: FrozenMiss) -> NotRunHere:
+    """The result of a visible check that the kit could not run."""
     result = NotRunHere(function=function, points=points, cases=cases, seed=seed)
     result.errors.append(f"FrozenMiss: {miss}")
     return result
